@@ -1,0 +1,2 @@
+// Replaced by libs/testing's shared control plane.
+export default function setup(): void {}

@@ -1,1 +1,2 @@
-export {};
+export * from './exec.ts';
+export * from './recording-runner.ts';

@@ -1,0 +1,6 @@
+export * from './keys.ts';
+export * from './types.ts';
+export * from './uapi.ts';
+export * from './wg-cli.ts';
+export * from './userspace.ts';
+export * from './link.ts';

@@ -1,1 +1,16 @@
-export {};
+export * from './descriptor.ts';
+export * from './errors.ts';
+export * from './metrics.ts';
+export * from './rest.ts';
+export * from './cr-client.ts';
+export * from './backoff.ts';
+export * from './informer.ts';
+export * from './workqueue.ts';
+export * from './conditions.ts';
+export * from './finalizers.ts';
+export * from './events.ts';
+export * from './controller.ts';
+export * from './leader-election.ts';
+export * from './apply.ts';
+export * from './kubeconfig.ts';
+export * from './fake-api.ts';

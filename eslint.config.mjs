@@ -38,4 +38,24 @@ export default [
       'no-console': 'off',
     },
   },
+  {
+    // Tests of any project may use the test harness (real control planes, namespaces).
+    files: ['**/*.test.ts', '**/*.bench.ts', '**/bench/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+            { sourceTag: 'layer:core', onlyDependOnLibsWithTags: ['layer:core', 'type:testing'] },
+            { sourceTag: 'layer:platform', onlyDependOnLibsWithTags: ['layer:core', 'layer:platform', 'type:testing'] },
+          ],
+        },
+      ],
+    },
+  },
 ];

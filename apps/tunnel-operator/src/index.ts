@@ -1,1 +1,1 @@
-export {};
+export { configSpec, DEFAULT_PROBE_PORT } from './config.ts';

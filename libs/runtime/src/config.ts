@@ -538,7 +538,7 @@ export function describeConfig<O extends OptionsRecord>(spec: ConfigSpec<O>, val
 }
 
 /** Usage text for `--help`. */
-export function formatUsage<O extends OptionsRecord>(spec: ConfigSpec<O>, info: { name: string; summary?: string }): string {
+export function formatUsage<O extends OptionsRecord>(spec: ConfigSpec<O>, info: { name: string; summary?: string; extra?: ReadonlyArray<[string, string]> }): string {
   const rows: Array<[string, string]> = [];
   for (const [key, o] of Object.entries(spec.options)) {
     const flag = flagName(key, o);
@@ -551,7 +551,7 @@ export function formatUsage<O extends OptionsRecord>(spec: ConfigSpec<O>, info: 
     rows.push([left, `${o.description} (${notes.join('; ')})`]);
     if (o.fromFile) rows.push([`--${flag}-file=PATH`, `read --${flag} from a file (env ${envName(key, o)}_FILE)`]);
   }
-  rows.push(['--help', 'show this help']);
+  rows.push(...(info.extra ?? []), ['--help', 'show this help']);
   const width = Math.min(36, Math.max(...rows.map(([l]) => l.length)) + 2);
   const lines = [`Usage: ${info.name} [flags]`];
   if (info.summary) lines.push('', info.summary);

@@ -24,6 +24,7 @@ export {
   leaderElectionOptions,
   natsCheck,
   natsOptions,
+  netnsOptions,
   nodeOptions,
   serviceOptions,
 } from './options.ts';
@@ -31,3 +32,5 @@ export { kubeApiReadinessCheck, loadKubeConfig, probeKubeApi, useKubeApi } from 
 export type { KubeProbePath } from './kube-readiness.ts';
 export { launchService, packageVersion, runService } from './service.ts';
 export type { LaunchResult, RunningService, ServiceContext, ServiceDefinition, ServiceHandle, ServiceIO, ServiceOptionsRecord } from './service.ts';
+export { useBus } from './bus.ts';
+export type { BusConfig } from './bus.ts';

@@ -48,7 +48,7 @@ export function nodeOptions() {
 /** NATS event-bus connection. Without --nats-url the service runs without the bus (NATS only carries hints). */
 export function natsOptions() {
   return {
-    natsUrl: opt.list(opt.url({ description: 'NATS server', protocols: ['nats:', 'tls:', 'ws:', 'wss:'] }), { description: 'NATS server URL(s), comma-separated; unset: no event bus' }),
+    natsUrl: opt.list(opt.url({ description: 'NATS server', protocols: ['nats:', 'tls:'] }), { description: 'NATS server URL(s), comma-separated; unset: no event bus' }),
     natsUser: opt.string({ description: 'NATS user name' }),
     natsPassword: opt.string({ description: 'NATS password', secret: true, fromFile: true }),
     natsToken: opt.string({ description: 'NATS authentication token', secret: true, fromFile: true }),
@@ -83,4 +83,16 @@ export function leaderElectionCheck(v: { leaseDuration: number; renewDeadline: n
     return `--retry-period (${formatDuration(v.retryPeriod)}) × 1.2 must be shorter than --renew-deadline (${formatDuration(v.renewDeadline)})`;
   }
   return undefined;
+}
+
+/** The gateway network namespace (services that program it: tunnel-operator, natmapping-operator). */
+export function netnsOptions() {
+  return {
+    netnsName: opt.string({
+      description: 'name of the gateway network namespace (ip netns)',
+      default: 'strait-netns',
+      pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+      patternHint: 'must be a network namespace name (letters, digits, _ . -; at most 64 characters)',
+    }),
+  };
 }

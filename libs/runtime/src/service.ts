@@ -99,7 +99,8 @@ export async function launchService<O extends ServiceOptionsRecord>(def: Service
     config = parseConfig(def.configSpec, io.argv, io.env);
   } catch (err) {
     if (err instanceof HelpRequested) {
-      io.stdout.write(formatUsage(def.configSpec, { name: def.name, ...(def.summary ? { summary: def.summary } : {}) }));
+      const extra: Array<[string, string]> = [['--version', 'print the version']];
+      io.stdout.write(formatUsage(def.configSpec, { name: def.name, extra, ...(def.summary ? { summary: def.summary } : {}) }));
       return { exitCode: 0 };
     }
     if (err instanceof ConfigError) {
@@ -139,7 +140,7 @@ export async function launchService<O extends ServiceOptionsRecord>(def: Service
     signal: abort.signal,
   };
 
-  logger.debug({ probeAddr: formatHostPort(probeAddress) }, 'starting');
+  logger.info({ version: def.version, probeAddr: formatHostPort(probeAddress) }, 'probe server listening');
   let handle: ServiceHandle;
   try {
     handle = await def.start(ctx);

@@ -79,9 +79,13 @@ export class FakeKubeApi {
     }
   }
 
-  client<T extends KubeObject>(descriptor: ResourceDescriptor): ResourceClient<T> {
+  /**
+   * A client for one kind. With `admin: true` its requests bypass setDown() and failNext(): the test's own
+   * hand, changing the cluster while the components under test cannot reach it.
+   */
+  client<T extends KubeObject>(descriptor: ResourceDescriptor, opts: { admin?: boolean } = {}): ResourceClient<T> {
     this.descriptors.set(resKey(descriptor), descriptor);
-    return new FakeResourceClient<T>(this, descriptor);
+    return new FakeResourceClient<T>(this, descriptor, opts.admin ?? false);
   }
 
   /** The next request of this verb ('*' for any) fails with `err` (default a 500). */
@@ -132,11 +136,12 @@ export class FakeKubeApi {
 
   // ---- request handling (used by FakeResourceClient) ----
 
-  async begin(verb: string, signal?: AbortSignal): Promise<void> {
+  async begin(verb: string, signal?: AbortSignal, admin = false): Promise<void> {
     this.calls[verb] = (this.calls[verb] ?? 0) + 1;
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     else await Promise.resolve();
     if (signal?.aborted) throw new KubeApiError({ status: 0, verb, kind: 'fake', serverMessage: 'request aborted' });
+    if (admin) return;
     if (this.down) throw this.unreachable(verb);
     const i = this.failures.findIndex((f) => f.verb === verb || f.verb === '*');
     if (i >= 0) {
@@ -199,6 +204,10 @@ export class FakeKubeApi {
         },
       };
       const onAbort = () => w.end();
+      if (opts.signal?.aborted) {
+        resolve();
+        return;
+      }
       const timer = opts.timeoutSeconds ? setTimeout(() => w.end(), opts.timeoutSeconds * 1000) : undefined;
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       const from = opts.resourceVersion ? Number(opts.resourceVersion) : undefined;
@@ -360,11 +369,13 @@ class FakeResourceClient<T extends KubeObject> implements ResourceClient<T> {
   readonly descriptor: ResourceDescriptor;
   private readonly api: FakeKubeApi;
   private readonly res: string;
+  private readonly admin: boolean;
 
-  constructor(api: FakeKubeApi, d: ResourceDescriptor) {
+  constructor(api: FakeKubeApi, d: ResourceDescriptor, admin: boolean) {
     this.api = api;
     this.descriptor = d;
     this.res = resKey(d);
+    this.admin = admin;
   }
 
   private err(status: number, verb: string, reason: string, ref: Partial<ObjectRef>, msg: string): KubeApiError {
@@ -425,7 +436,7 @@ class FakeResourceClient<T extends KubeObject> implements ResourceClient<T> {
   async create(obj: T, opts: WriteOptions = {}): Promise<T> {
     const o = clone(obj) as unknown as Obj;
     const key = this.key('create', { name: o.metadata?.name, namespace: o.metadata?.namespace });
-    await this.api.begin('create', opts.signal);
+    await this.api.begin('create', opts.signal, this.admin);
     if (this.api.store(this.res).has(key)) {
       throw this.err(409, 'create', 'AlreadyExists', { name: o.metadata.name, namespace: o.metadata.namespace }, `${this.descriptor.plural} "${o.metadata.name}" already exists`);
     }
@@ -440,13 +451,13 @@ class FakeResourceClient<T extends KubeObject> implements ResourceClient<T> {
 
   async get(ref: ObjectRef, opts: { signal?: AbortSignal | undefined } = {}): Promise<T | undefined> {
     const key = this.key('get', ref);
-    await this.api.begin('get', opts.signal);
+    await this.api.begin('get', opts.signal, this.admin);
     const cur = this.api.store(this.res).get(key);
     return cur ? this.out(cur) : undefined;
   }
 
   async list(opts: ListOptions = {}): Promise<ListResult<T>> {
-    await this.api.begin('list', opts.signal);
+    await this.api.begin('list', opts.signal, this.admin);
     const ns = this.descriptor.namespaced ? opts.namespace : undefined;
     const items = [...this.api.store(this.res).values()]
       .filter((o) => matches(o, ns, opts.labelSelector, opts.fieldSelector))
@@ -458,13 +469,13 @@ class FakeResourceClient<T extends KubeObject> implements ResourceClient<T> {
     const o = obj as unknown as Obj;
     const ref = { name: o.metadata?.name, namespace: o.metadata?.namespace };
     this.key('replace', ref);
-    await this.api.begin('replace', opts.signal);
+    await this.api.begin('replace', opts.signal, this.admin);
     return this.write('replace', this.existing('replace', ref), clone(o), false);
   }
 
   async patch(ref: ObjectRef, patch: unknown, opts: PatchOptions = {}): Promise<T> {
     this.key('patch', ref);
-    await this.api.begin('patch', opts.signal);
+    await this.api.begin('patch', opts.signal, this.admin);
     return this.doPatch('patch', ref, patch, opts, false);
   }
 
@@ -483,7 +494,7 @@ class FakeResourceClient<T extends KubeObject> implements ResourceClient<T> {
     const o = clone(obj) as unknown as Obj;
     const ref = { name: o.metadata?.name, namespace: o.metadata?.namespace };
     const key = this.key(verb, ref);
-    await this.api.begin(verb, opts.signal);
+    await this.api.begin(verb, opts.signal, this.admin);
     const cur = this.api.store(this.res).get(key);
     if (!cur) {
       if (statusOnly) throw this.err(404, verb, 'NotFound', ref, `${this.descriptor.plural} "${ref.name}" not found`);
@@ -500,7 +511,7 @@ class FakeResourceClient<T extends KubeObject> implements ResourceClient<T> {
 
   async delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<boolean> {
     const key = this.key('delete', ref);
-    await this.api.begin('delete', opts.signal);
+    await this.api.begin('delete', opts.signal, this.admin);
     const cur = this.api.store(this.res).get(key);
     if (!cur) return false;
     if (opts.preconditions?.uid && opts.preconditions.uid !== cur.metadata.uid) throw this.err(409, 'delete', 'Conflict', ref, 'uid precondition failed');
@@ -524,13 +535,13 @@ class FakeResourceClient<T extends KubeObject> implements ResourceClient<T> {
     const o = obj as unknown as Obj;
     const ref = { name: o.metadata?.name, namespace: o.metadata?.namespace };
     this.key('updateStatus', ref);
-    await this.api.begin('updateStatus', opts.signal);
+    await this.api.begin('updateStatus', opts.signal, this.admin);
     return this.write('updateStatus', this.existing('updateStatus', ref), clone(o), true);
   }
 
   async patchStatus(ref: ObjectRef, patch: unknown, opts: PatchOptions = {}): Promise<T> {
     this.key('patchStatus', ref);
-    await this.api.begin('patchStatus', opts.signal);
+    await this.api.begin('patchStatus', opts.signal, this.admin);
     return this.doPatch('patchStatus', ref, patch, opts, true);
   }
 
@@ -540,7 +551,7 @@ class FakeResourceClient<T extends KubeObject> implements ResourceClient<T> {
 
   async watch(opts: WatchOptions, onEvent: (ev: WatchEvent<T>) => void): Promise<void> {
     try {
-      await this.api.begin('watch', opts.signal);
+      await this.api.begin('watch', opts.signal, this.admin);
     } catch (err) {
       if (opts.signal?.aborted) return;
       throw err;

@@ -252,6 +252,7 @@ export class Informer<T extends KubeObject> {
     const ac = new AbortController();
     const onStop = () => ac.abort();
     this.stopper.signal.addEventListener('abort', onStop, { once: true });
+    if (this.stopper.signal.aborted) ac.abort(); // stopped before the listener existed
     const timeoutSeconds = Math.floor(this.watchTimeoutSeconds * (1 + Math.random() * 0.5));
     const maxSilenceMs = this.opts.maxSilenceMs ?? Math.min(timeoutSeconds * 1000, 60_000) + 30_000;
     const started = performance.now();

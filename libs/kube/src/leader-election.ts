@@ -219,7 +219,7 @@ export class LeaderElector {
     timeoutMs: number = this.renewDeadlineMs,
   ): Promise<{ ok: true; startedAt: number } | { ok: false; lost: boolean; holder?: string }> {
     const startedAt = performance.now();
-    const signal = AbortSignal.any([this.stopper.signal, AbortSignal.timeout(Math.max(1, timeoutMs))]);
+    const signal = AbortSignal.any([this.stopper.signal, AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs)))]);
     const { client, namespace, name } = this.opts;
     const now = microTime();
     const durationSeconds = Math.ceil(this.leaseDurationMs / 1000);
@@ -357,7 +357,7 @@ export class LeaderElector {
   /** Clears holderIdentity if we still hold the lease, so others take over without waiting for expiry. */
   private async release(): Promise<void> {
     const { client, namespace, name } = this.opts;
-    const signal = AbortSignal.timeout(this.renewDeadlineMs);
+    const signal = AbortSignal.timeout(Math.ceil(this.renewDeadlineMs));
     try {
       const lease = await client.get({ namespace, name }, { signal });
       if (!lease || (lease.spec?.holderIdentity ?? '') !== this.identity) return;

@@ -68,7 +68,7 @@ export class RestClient {
 
   /** Sends a request and returns the parsed JSON body of a 2xx answer; throws {@link KubeApiError} otherwise. */
   async request<T>(req: RestRequest, subject: RequestSubject): Promise<T> {
-    const timeout = AbortSignal.timeout(req.timeoutMs ?? this.timeoutMs);
+    const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(req.timeoutMs ?? this.timeoutMs)));
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     const res = await this.send(req, subject, signal);
     let text: string;

@@ -1,17 +1,21 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ApiException, CoreV1Api, RbacAuthorizationV1Api, AdmissionregistrationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane } from './control-plane.ts';
 import { liveProcesses } from './process.ts';
+import { sweepStaleWorkdirs } from './workdir.ts';
 import type { ClusterHandle, ControlPlane } from './types.ts';
 
 const suffix = () => Math.random().toString(36).slice(2, 8);
 
+/** A process is alive if /proc lists it and it is not a zombie waiting for its new parent to reap it. */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -266,5 +270,47 @@ describe('startControlPlane: two clusters and NATS', () => {
     expect(liveProcesses().filter((p) => pids.includes(p.pid ?? -1))).toEqual([]);
     if (process.env['STRAIT_KEEP_TEST_DIRS'] !== '1') expect(existsSync(dir)).toBe(false);
     await cp.stop(); // idempotent
+  });
+});
+
+describe('a test process that dies', () => {
+  const fixture = join(import.meta.dirname, 'fixtures', 'hold-control-plane.ts');
+
+  async function holdControlPlane() {
+    const node = spawn(process.execPath, [fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => node.once('exit', (_c, s) => resolve(s)));
+    const line = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      node.stdout.on('data', (b: Buffer) => {
+        buf += b.toString();
+        if (buf.includes('\n')) resolve(buf);
+      });
+      node.once('exit', (code) => reject(new Error(`fixture exited early (${code})`)));
+    });
+    return { node, exited, ...(JSON.parse(line) as { pids: number[]; dir: string }) };
+  }
+
+  async function allDead(pids: number[], timeoutMs = 10_000): Promise<void> {
+    await eventually(async () => expect(pids.filter(alive)).toEqual([]), timeoutMs);
+  }
+
+  it('takes its control plane down on SIGTERM: processes killed, directory removed', async () => {
+    const h = await holdControlPlane();
+    expect(h.pids).toHaveLength(3);
+    expect(h.pids.every(alive)).toBe(true);
+    h.node.kill('SIGTERM');
+    expect(await h.exited).toBe('SIGTERM');
+    await allDead(h.pids);
+    if (process.env['STRAIT_KEEP_TEST_DIRS'] !== '1') expect(existsSync(h.dir)).toBe(false);
+  });
+
+  it('takes its processes down even on SIGKILL; the next start-up sweeps the directory', async () => {
+    const h = await holdControlPlane();
+    h.node.kill('SIGKILL');
+    await h.exited;
+    await allDead(h.pids);
+    expect(existsSync(h.dir)).toBe(true);
+    expect(sweepStaleWorkdirs()).toContain(h.dir);
+    expect(existsSync(h.dir)).toBe(false);
   });
 });

@@ -79,6 +79,13 @@ export class ManagedProcess {
   /** Spawns the child. Throws if it is already running. */
   start(): void {
     if (this.running) throw new Error(`${this.name} is already running (pid ${this.pid})`);
+    if (this.spec.command.includes('/')) {
+      try {
+        accessSync(this.spec.command, constants.X_OK);
+      } catch {
+        throw new Error(`${this.name}: cannot run ${this.spec.command} (missing or not executable)`);
+      }
+    }
     const fd = openSync(this.spec.logFile, 'a');
     writeSync(fd, `--- ${new Date().toISOString()} starting ${this.spec.command}\n`);
     const [command, args] = hasSetpriv()

@@ -1,1 +1,2 @@
-export {};
+export { UsageError, runCli } from './cli.ts';
+export type { CliInfo, CliIO } from './cli.ts';

@@ -1,0 +1,57 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './cli.ts';
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const w = (f: (s: string) => void) =>
+    new Writable({
+      write(c: Buffer | string, _e, cb) {
+        f(c.toString());
+        cb();
+      },
+    });
+  const code = await runCli(argv, { stdout: w((s) => (out += s)), stderr: w((s) => (err += s)), env: {} }, { version: '9.8.7' });
+  return { code, out, err };
+}
+
+describe('straitctl', () => {
+  it('version prints text and json', async () => {
+    expect(await run('version')).toMatchObject({ code: 0, err: '' });
+    expect((await run('version')).out).toMatch(/^straitctl 9\.8\.7 \(node v\d+\.\d+\.\d+, \w+\/\w+\)\n$/);
+    const json = await run('version', '--output=json');
+    expect(JSON.parse(json.out)).toMatchObject({ straitctl: '9.8.7' });
+    expect((await run('version', '-o', 'json')).code).toBe(0);
+    expect((await run('--version')).out).toMatch(/^straitctl 9\.8\.7/);
+  });
+
+  it('help lists the commands; help <command> shows its flags', async () => {
+    for (const argv of [[], ['help'], ['--help'], ['-h']]) {
+      const r = await run(...argv);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('Usage: straitctl <command> [flags]');
+      expect(r.out).toMatch(/^ {2}version +print the straitctl version$/m);
+    }
+    const v = await run('help', 'version');
+    expect(v.out).toContain('Usage: straitctl version [--output=text|json]');
+    expect(v.out).toContain('--output, -o=VALUE (default text)');
+    expect((await run('version', '--help')).out).toContain('Usage: straitctl version');
+  });
+
+  it.each<[string[], string]>([
+    [['version', '--bad'], 'straitctl: version: unknown flag --bad (see straitctl help version)\n'],
+    [['version', '--output=yaml'], 'straitctl: version: --output: invalid value "yaml": must be one of text, json\n'],
+    [['version', '--output'], 'straitctl: version: --output needs a value\n'],
+    [['version', 'extra'], 'straitctl: version: unexpected argument "extra"\n'],
+    [['help', 'a', 'b'], 'straitctl: help: expects [command] (got 2 arguments)\n'],
+    [['help', 'nope'], 'straitctl: help: unknown command "nope" (commands: version, help)\n'],
+    [['nope'], 'straitctl: unknown command "nope" (commands: version, help)\n'],
+    [['--loud'], 'straitctl: unknown flag --loud (a command comes first: straitctl <command> [flags])\n'],
+  ])('%j exits 2 with one line', async (argv, line) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(line);
+    expect(r.out).toBe('');
+  });
+});

@@ -1,0 +1,158 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Writable } from 'node:stream';
+
+/**
+ * straitctl's command line: `straitctl <command> [flags]`. Every command parses its own flags strictly
+ * (node:util parseArgs); a bad flag or value prints one line `straitctl: <reason>` and exits 2.
+ */
+
+export interface CliIO {
+  stdout: Writable;
+  stderr: Writable;
+  env: Record<string, string | undefined>;
+}
+
+export interface CliInfo {
+  version: string;
+}
+
+/** A usage error: one line on stderr, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  /** Positional arguments allowed (default none). */
+  positionals?: { min: number; max: number; names: string };
+  run(ctx: { values: Record<string, string | boolean | undefined>; positionals: string[]; io: CliIO; info: CliInfo }): Promise<number> | number;
+}
+
+const OUTPUTS = ['text', 'json'] as const;
+
+const commands: Record<string, Command> = {
+  version: {
+    summary: 'print the straitctl version',
+    usage: 'straitctl version [--output=text|json]',
+    options: { output: { type: 'string', short: 'o', default: 'text' } },
+    run({ values, io, info }) {
+      const output = enumValue('--output', values['output'], OUTPUTS);
+      const v = { straitctl: info.version, node: process.version, platform: `${process.platform}/${process.arch}` };
+      io.stdout.write(output === 'json' ? `${JSON.stringify(v)}\n` : `straitctl ${v.straitctl} (node ${v.node}, ${v.platform})\n`);
+      return 0;
+    },
+  },
+  help: {
+    summary: 'show help for straitctl or one command',
+    usage: 'straitctl help [command]',
+    options: {},
+    positionals: { min: 0, max: 1, names: '[command]' },
+    run({ positionals, io }) {
+      const name = positionals[0];
+      if (name === undefined) {
+        io.stdout.write(overview());
+        return 0;
+      }
+      const cmd = commands[name];
+      if (!cmd) throw new UsageError(`unknown command "${name}" (commands: ${Object.keys(commands).join(', ')})`);
+      io.stdout.write(commandHelp(name, cmd));
+      return 0;
+    },
+  },
+};
+
+function enumValue<T extends string>(flag: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`${flag}: invalid value ${JSON.stringify(value)}: must be one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+function overview(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length)) + 2;
+  const lines = [
+    'straitctl: Strait multi-cluster networking, on your machine.',
+    '',
+    'Usage: straitctl <command> [flags]',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`),
+    '',
+    'Global flags: --help (-h), --version',
+    'Run "straitctl help <command>" for the flags of a command.',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function commandHelp(name: string, cmd: Command): string {
+  const flags = Object.entries(cmd.options).map(([flag, o]) => {
+    const short = o.short ? `, -${o.short}` : '';
+    const def = o.default !== undefined ? ` (default ${String(o.default)})` : '';
+    return `  --${flag}${short}${o.type === 'string' ? '=VALUE' : ''}${def}`;
+  });
+  return `${[`straitctl ${name}: ${cmd.summary}`, '', `Usage: ${cmd.usage}`, ...(flags.length ? ['', 'Flags:', ...flags] : []), '  --help, -h'].join('\n')}\n`;
+}
+
+/** Turns node:util parseArgs errors into one-line reasons naming the flag. */
+function parseError(err: unknown, command: string): UsageError {
+  const e = err as { code?: string; message?: string };
+  const quoted = /'(-[^']*)'/.exec(e.message ?? '')?.[1] ?? '';
+  const flag = /--[A-Za-z0-9][A-Za-z0-9-]*/.exec(quoted)?.[0] ?? quoted.split(/[ ,=]/)[0];
+  switch (e.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return new UsageError(`${command}: unknown flag ${flag ?? ''} (see straitctl help ${command})`.replace('  ', ' '));
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return new UsageError(`${command}: ${flag ?? 'a flag'} ${/argument missing/.test(e.message ?? '') ? 'needs a value' : 'does not take a value'}`);
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return new UsageError(`${command}: unexpected argument ${JSON.stringify(/'([^']*)'/.exec(e.message ?? '')?.[1] ?? '')}`);
+    default:
+      return new UsageError(`${command}: ${(e.message ?? String(err)).split('\n')[0]}`);
+  }
+}
+
+/** Runs straitctl with `argv` (without node and script); returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIO, info: CliInfo): Promise<number> {
+  try {
+    const [first, ...rest] = argv;
+    if (first === undefined || first === '--help' || first === '-h') {
+      io.stdout.write(overview());
+      return 0;
+    }
+    if (first === '--version') return await commands['version']!.run({ values: { output: 'text' }, positionals: [], io, info });
+    if (first.startsWith('-')) throw new UsageError(`unknown flag ${first.split('=')[0]} (a command comes first: straitctl <command> [flags])`);
+    const cmd = commands[first];
+    if (!cmd) throw new UsageError(`unknown command "${first}" (commands: ${Object.keys(commands).join(', ')})`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout.write(commandHelp(first, cmd));
+      return 0;
+    }
+    let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+    try {
+      parsed = parseArgs({ args: [...rest], options: cmd.options, strict: true, allowPositionals: cmd.positionals !== undefined }) as typeof parsed;
+    } catch (err) {
+      throw parseError(err, first);
+    }
+    const p = cmd.positionals;
+    if (p && (parsed.positionals.length < p.min || parsed.positionals.length > p.max)) {
+      throw new UsageError(`${first}: expects ${p.names} (got ${parsed.positionals.length} arguments)`);
+    }
+    try {
+      return await cmd.run({ ...parsed, io, info });
+    } catch (err) {
+      if (err instanceof UsageError && !err.message.startsWith(`${first}:`)) throw new UsageError(`${first}: ${err.message}`);
+      throw err;
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`straitctl: ${err.message}\n`);
+      return 2;
+    }
+    io.stderr.write(`straitctl: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

@@ -7,8 +7,8 @@ await runService({
   summary: 'Strait broker sync: exports this cluster\'s Cluster and Endpoint to the Broker, imports the remote ones and produces TunnelEndpoints and NatMappings.',
   configSpec,
   async start(ctx) {
-    useKubeApi(ctx, ctx.config.kubeconfig);
-    if (ctx.config.brokerKubeconfig) useKubeApi(ctx, ctx.config.brokerKubeconfig, 'broker-api');
+    await useKubeApi(ctx, ctx.config.kubeconfig);
+    if (ctx.config.brokerKubeconfig) await useKubeApi(ctx, ctx.config.brokerKubeconfig, 'broker-api');
     const bus = await useBus(ctx);
     // Reconcilers are added here by later issues; stopping leaves the datapath in place.
     return {

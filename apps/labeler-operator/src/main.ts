@@ -7,7 +7,7 @@ await runService({
   summary: 'Strait labeler operator: labels the active gateway pod net.strait.io/gateway=active and the others standby, so the gateway Service selects the active one.',
   configSpec,
   async start(ctx) {
-    useKubeApi(ctx, ctx.config.kubeconfig);
+    await useKubeApi(ctx, ctx.config.kubeconfig);
     const bus = await useBus(ctx);
     // Reconcilers are added here by later issues; stopping leaves the datapath in place.
     return {

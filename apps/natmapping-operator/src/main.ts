@@ -7,7 +7,7 @@ await runService({
   summary: 'Strait NAT mapping operator: on every gateway node, programs the DNAT maps of the NatMappings inside the gateway network namespace.',
   configSpec,
   async start(ctx) {
-    useKubeApi(ctx, ctx.config.kubeconfig);
+    await useKubeApi(ctx, ctx.config.kubeconfig);
     const bus = await useBus(ctx);
     // Reconcilers are added here by later issues; stopping leaves the datapath in place.
     return {

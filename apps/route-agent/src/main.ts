@@ -7,7 +7,7 @@ await runService({
   summary: 'Strait route agent: on every node, routes cross-cluster traffic to the active gateway and re-points on failover.',
   configSpec,
   async start(ctx) {
-    useKubeApi(ctx, ctx.config.kubeconfig);
+    await useKubeApi(ctx, ctx.config.kubeconfig);
     const bus = await useBus(ctx);
     // Reconcilers are added here by later issues; stopping leaves the datapath in place.
     return {

@@ -7,7 +7,7 @@ await runService({
   summary: 'Strait tunnel operator: on gateway nodes, keeps the gateway network namespace, veth pair, tunnels, per-peer routes and remap NAT in line with the TunnelEndpoints; the Lease holder is the active gateway.',
   configSpec,
   async start(ctx) {
-    useKubeApi(ctx, ctx.config.kubeconfig);
+    await useKubeApi(ctx, ctx.config.kubeconfig);
     const bus = await useBus(ctx);
     // Reconcilers are added here by later issues; stopping leaves the datapath in place.
     return {

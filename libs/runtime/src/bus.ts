@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { connectBus, type Bus } from '@strait/bus';
+import type { Bus } from '@strait/bus';
 import type { ServiceContext } from './service.ts';
 
 /** The natsOptions() part of a service's configuration. */
@@ -23,6 +23,7 @@ export async function useBus<C extends BusConfig>(ctx: ServiceContext<C>, opts: 
     ctx.logger.info('no --nats-url: running without the event bus');
     return undefined;
   }
+  const { connectBus } = await import('@strait/bus');
   const bus = await connectBus({
     servers: c.natsUrl,
     name: opts.clientName ?? `${ctx.name}/${hostname()}`,

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeApiReadinessCheck, probeKubeApi } from './kube-readiness.ts';
+import { kubeApiReadinessCheck, loadKubeConfig, probeKubeApi } from './kube-readiness.ts';
 
 // An in-process stand-in for the API server's /readyz and /version (the real one is exercised by the
 // apps' integration tests).
@@ -61,5 +61,24 @@ describe('probeKubeApi', () => {
     const ac = new AbortController();
     ac.abort();
     await expect(kubeApiReadinessCheck(kc(base))(ac.signal)).rejects.toThrow();
+  });
+});
+
+describe('loadKubeConfig', () => {
+  it('names the file when it cannot be loaded', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'strait-kc-'));
+    try {
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(bad, 'clusters: [unterminated\n');
+      await expect(loadKubeConfig(bad)).rejects.toThrow(`cannot load kubeconfig ${bad}:`);
+      const empty = join(dir, 'empty.yaml');
+      writeFileSync(empty, 'apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n');
+      await expect(loadKubeConfig(empty)).rejects.toThrow(`kubeconfig ${empty} has no current cluster`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,15 +1,22 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 /**
  * Loads a kubeconfig: the given file, else the client's default search (in-cluster service account,
- * $KUBECONFIG, ~/.kube/config).
+ * $KUBECONFIG, ~/.kube/config). The client library is loaded on first use, so that a process refusing
+ * its flags or printing --help does not pay for it.
  */
-export function loadKubeConfig(path: string | undefined): KubeConfig {
+export async function loadKubeConfig(path: string | undefined): Promise<KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
+  try {
+    if (path) kc.loadFromFile(path);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new Error(`cannot load kubeconfig ${path ?? '(default)'}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, { cause: err });
+  }
+  if (!kc.getCurrentCluster()) throw new Error(`kubeconfig ${path ?? '(default)'} has no current cluster`);
   return kc;
 }
 
@@ -57,12 +64,12 @@ export function kubeApiReadinessCheck(kc: KubeConfig, opts: { path?: KubeProbePa
  * Loads the kubeconfig for a service and registers the readiness check `name` (default `kube-api`)
  * against that API server. Returns the KubeConfig for the service's clients.
  */
-export function useKubeApi(
+export async function useKubeApi(
   ctx: { addReadinessCheck(name: string, check: (signal: AbortSignal) => Promise<void>): void },
   kubeconfigPath: string | undefined,
   name = 'kube-api',
-): KubeConfig {
-  const kc = loadKubeConfig(kubeconfigPath);
+): Promise<KubeConfig> {
+  const kc = await loadKubeConfig(kubeconfigPath);
   ctx.addReadinessCheck(name, kubeApiReadinessCheck(kc));
   return kc;
 }

@@ -13,3 +13,9 @@ export function report(added: number, removed: number, changed: number, unchange
 
 /** The namespace to act in: a name from `ip netns list`, or undefined for the caller's own. */
 export type Netns = string | undefined;
+
+/**
+ * The caller's own namespace (the host's, for a hostNetwork pod). A named constant rather than a
+ * literal `undefined`, which reads badly in `routes.apply(HOST, ...)` and trips lint's prefer-spread.
+ */
+export const HOST: Netns = undefined;

@@ -20,3 +20,4 @@ export * from './mtu.ts';
 export * from './vici/index.ts';
 export * from './wireguard/index.ts';
 export * from './ipsec/index.ts';
+export * from './fake/index.ts';

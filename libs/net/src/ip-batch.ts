@@ -51,8 +51,13 @@ export class NetBatchError extends NetCommandError {
     rolledBack: number;
     notUndoable: number;
     rollbackError: string | undefined;
+    lineKnown?: boolean;
   }) {
-    const notes = [`command ${init.failedIndex + 1} of ${init.total} in one batch`];
+    const notes = [
+      init.lineKnown === false
+        ? `iproute2 stopped without naming the failed command of ${init.total}; all were undone best-effort`
+        : `command ${init.failedIndex + 1} of ${init.total} in one batch`,
+    ];
     if (init.rolledBack > 0) notes.push(`rolled back ${init.rolledBack} applied command${init.rolledBack === 1 ? '' : 's'}`);
     if (init.notUndoable > 0) notes.push(`${init.notUndoable} applied command(s) cannot be undone`);
     if (init.rollbackError) notes.push(`ROLLBACK FAILED: ${init.rollbackError}`);
@@ -117,11 +122,13 @@ export async function runIpTransaction(
   } catch (e) {
     if (!(e instanceof NetCommandError)) throw e;
     const m = FAILED_RE.exec(e.stderr);
-    // Without the line number iproute2 did not get to report it (killed, timed out): any prefix
-    // may have run, so undo all of them (inverses of operations that did not run fail harmlessly
-    // under -force).
-    const failedIndex = m ? Math.min(Math.max(Number(m[2]) - 1, 0), ops.length - 1) : ops.length - 1;
-    const appliedCount = m ? failedIndex : ops.length;
+    // Without "Command failed -:<line>" iproute2 exited from inside a command (some argument
+    // errors call exit()) or was killed: any prefix may have run. Undo all of them best-effort
+    // (inverses of commands that never ran fail harmlessly under -force, so their errors are
+    // not a rollback failure).
+    const known = m !== null;
+    const failedIndex = known ? Math.min(Math.max(Number(m[2]) - 1, 0), ops.length - 1) : ops.length - 1;
+    const appliedCount = known ? failedIndex : ops.length;
     const applied = ops.slice(0, appliedCount);
     const undoable = applied.filter((o) => o.undo !== undefined);
     const notUndoable = applied.length - undoable.length;
@@ -135,17 +142,18 @@ export async function runIpTransaction(
         try {
           await runner.run(tool, ['-force', '-batch', '-'], { ...opts, input: `${undoLines.join('\n')}\n` });
         } catch (re) {
-          rollbackError = re instanceof Error ? re.message : String(re);
+          if (known) rollbackError = re instanceof Error ? re.message : String(re);
         }
       }
     }
     const failed = ops[failedIndex] as IpOp;
     throw new NetBatchError({
       tool,
-      args: m ? failed.args : ['-batch', '-'],
+      args: known ? failed.args : ['-batch', '-'],
       netns,
       exitCode: e.exitCode,
-      kernelMessage: m ? kernelMessageOf(e.stderr) : e.message,
+      kernelMessage: known ? kernelMessageOf(e.stderr) : kernelMessageOf(e.stderr) || e.message,
+      lineKnown: known,
       failedIndex,
       total: ops.length,
       rolledBack: undoable.length,

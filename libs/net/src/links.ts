@@ -304,6 +304,14 @@ export function planLinks(current: readonly Link[], desired: readonly LinkSpec[]
       `link ${s.name}${where} exists (${cur.kind ?? 'physical'}) and is not Strait's${cur.alias ? ` (alias ${JSON.stringify(cur.alias)})` : ''}: Strait does not modify it${s.adopt || s.kind === 'tun' ? ` (kind differs: want ${s.kind})` : ''}`,
     );
   }
+  // Validate references before anything runs (iproute2 exits mid-batch on an unknown device).
+  const willExist = new Set([...current.map((l) => l.name), ...want.map((l) => l.name), ...peersCreatedHere]);
+  want.forEach((s, i) => {
+    const dev = s.vxlan?.dev;
+    if (dev !== undefined && !willExist.has(dev)) throw new NetSpecError(`links[${i}].vxlan.dev`, `${dev} does not exist${where}`);
+    if (s.master !== undefined && !willExist.has(s.master)) throw new NetSpecError(`links[${i}].master`, `${s.master} does not exist${where}`);
+  });
+
   for (const l of current) {
     if (l.owner !== owner || desiredNames.has(l.name)) continue;
     if (l.kind === 'tun') releases.push(l);
@@ -326,7 +334,11 @@ export function planLinks(current: readonly Link[], desired: readonly LinkSpec[]
   for (const l of releases) {
     ops.push({ args: setArgs(l.name, { alias: '' }), undo: setArgs(l.name, { alias: l.alias ?? '' }) });
   }
-  for (const l of deletes) ops.push({ args: ['link', 'del', 'dev', l.name], undo: undefined });
+  // Upper devices before lower ones: the kernel deletes a vxlan together with its underlay device.
+  const deleteOrder = (l: Link): number => (l.kind === 'vxlan' ? 0 : l.kind === 'bridge' ? 2 : 1);
+  for (const l of [...deletes].sort((a, b) => deleteOrder(a) - deleteOrder(b))) {
+    ops.push({ args: ['link', 'del', 'dev', l.name], undo: undefined });
+  }
   for (const { from, to } of recreates) {
     ops.push({ args: ['link', 'del', 'dev', from.name], undo: undefined });
     ops.push(...createOps(to, alias, want).map((o) => ({ ...o, undo: undefined })));

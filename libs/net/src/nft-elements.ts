@@ -1,4 +1,4 @@
-import { canonicalInterval, canonicalIp, ipFamily } from './ip-address.ts';
+import { canonicalInterval, canonicalIp } from './ip-address.ts';
 import { NetSpecError, checkIfName, checkMac } from './validate.ts';
 
 /**
@@ -61,7 +61,7 @@ export function canonicalScalar(field: string, type: NftValueType, v: NftScalar,
       const fam = type === 'ipv4_addr' ? 4 : 6;
       if (typeof v !== 'string') fail(field, v, `an IPv${fam} address`);
       const text = interval ? canonicalInterval(v) : canonicalIp(v);
-      if (!text || ipFamily(text.split('-')[0] as string) !== fam) {
+      if (!text || (fam === 4 ? text.includes(':') : !text.includes(':'))) {
         fail(field, v, interval ? `an IPv${fam} address, prefix or range` : `an IPv${fam} address (prefixes need flags interval)`);
       }
       return text;

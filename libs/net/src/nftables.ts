@@ -295,6 +295,15 @@ export interface NftPlan {
   readonly chainsRewritten: number;
   readonly elementsAdded: number;
   readonly elementsRemoved: number;
+  /** Chains (re)declared: new, or deleted and added again (new handle). */
+  readonly declaredChains: readonly string[];
+  /** Chains whose rules are written again (flushed if they had any). */
+  readonly rewrittenChains: readonly string[];
+  /** Chains deleted for good. */
+  readonly deletedChains: readonly string[];
+  /** Sets/maps declared (new or re-created). */
+  readonly declaredSets: readonly string[];
+  readonly deletedSets: readonly string[];
 }
 
 const ELEMENT_CHUNK = 4096;
@@ -350,6 +359,11 @@ export function planTable(current: NftTable | undefined, desired: NftTable): Nft
   const elemAdds: string[] = [];
   const rules: string[] = [];
   let chainsRewritten = 0;
+  const declaredChains: string[] = [];
+  const rewrittenChains: string[] = [];
+  const deletedChains: string[] = [];
+  const declaredSets: string[] = [];
+  const deletedSets: string[] = [];
   let elementsAdded = 0;
   let elementsRemoved = 0;
 
@@ -363,6 +377,7 @@ export function planTable(current: NftTable | undefined, desired: NftTable): Nft
     const want = desired.sets.get(name);
     if (!want || !sameSetDecl(cur, want)) {
       deletes.push(`delete ${cur.isMap ? 'map' : 'set'} ${t.family} ${t.name} ${name}`);
+      if (!want) deletedSets.push(name);
       rewriteAll = true;
     }
   }
@@ -385,6 +400,7 @@ export function planTable(current: NftTable | undefined, desired: NftTable): Nft
       elementsAdded += add.length;
     } else {
       declares.push(setDecl(t, want));
+      declaredSets.push(name);
       const add = [...want.elements].map(([k, v]) => (want.isMap ? `${k} : ${v}` : k));
       elemAdds.push(...elementLines('add', t, want, add));
       elementsAdded += add.length;
@@ -402,22 +418,27 @@ export function planTable(current: NftTable | undefined, desired: NftTable): Nft
     const rewrite = redeclare || rewriteAll || !sameTags(cur.ruleTags, want.ruleTags);
     if (rewrite && cur.ruleTags.length > 0) flushes.push(`flush chain ${t.family} ${t.name} ${name}`);
     if (redeclare) deletes.push(`delete chain ${t.family} ${t.name} ${name}`);
+    if (!want) deletedChains.push(name);
   }
   for (const [name, want] of desired.chains) {
     const cur = curChains.get(name);
     const redeclare = !cur || !sameChainDecl(cur, want);
-    if (redeclare) declares.push(chainDecl(t, want));
-    else if (cur.policy !== want.policy) declares.push(chainDecl(t, want)); // updates the policy in place
+    if (redeclare) {
+      declares.push(chainDecl(t, want));
+      declaredChains.push(name);
+    } else if (cur.policy !== want.policy) declares.push(chainDecl(t, want)); // updates the policy in place
     const rewrite = redeclare || rewriteAll || !sameTags(cur.ruleTags, want.ruleTags);
     if (!rewrite) continue;
+    rewrittenChains.push(name);
     if (want.rules.length > 0 || (cur?.ruleTags.length ?? 0) > 0) chainsRewritten++;
     for (const r of want.rules) rules.push(`add rule ${t.family} ${t.name} ${name} ${r} comment "${ruleTag(r)}"`);
   }
 
   const body = [...flushes, ...deletes, ...declares, ...elemDeletes, ...elemAdds, ...rules];
-  if (body.length === 0 && current) return { script: '', chainsRewritten: 0, elementsAdded: 0, elementsRemoved: 0 };
+  const lists = { declaredChains, rewrittenChains, deletedChains, declaredSets, deletedSets };
+  if (body.length === 0 && current) return { script: '', chainsRewritten: 0, elementsAdded: 0, elementsRemoved: 0, ...lists };
   const lines = current ? body : [`add table ${t.family} ${t.name}`, ...body];
-  return { script: `${lines.join('\n')}\n`, chainsRewritten, elementsAdded, elementsRemoved };
+  return { script: `${lines.join('\n')}\n`, chainsRewritten, elementsAdded, elementsRemoved, ...lists };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -579,7 +600,8 @@ export class NftTables implements NftPort {
     const plan = planTable(current, want);
     if (plan.script === '') return { changed: false, writes: 0, script: '', chainsRewritten: 0, elementsAdded: 0, elementsRemoved: 0 };
     await this.#runner.run('nft', ['-f', '-'], { ...(netns ? { netns } : {}), input: plan.script });
-    return { changed: true, writes: 1, ...plan };
+    const { script, chainsRewritten, elementsAdded, elementsRemoved } = plan;
+    return { changed: true, writes: 1, script, chainsRewritten, elementsAdded, elementsRemoved };
   }
 
   async deleteTable(netns: Netns, family: NftFamily, name: string): Promise<NftApplyReport> {

@@ -30,7 +30,7 @@ export function sysctlKey(key: string): string {
   const parts = key.includes('/') ? key.split('/') : key.split('.');
   if (parts[0] !== 'net') throw new NetSpecError(`sysctl ${key}`, 'Strait only sets net.* keys');
   parts.forEach((p) => {
-    if (!SEGMENT_RE.test(p) && !/^[A-Za-z0-9_.:+-]{1,15}$/.test(p)) {
+    if (p === '.' || p === '..' || (!SEGMENT_RE.test(p) && !/^[A-Za-z0-9_.:+-]{1,15}$/.test(p))) {
       throw new NetSpecError(`sysctl ${key}`, `segment ${JSON.stringify(p)} is invalid`);
     }
   });

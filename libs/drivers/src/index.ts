@@ -1,1 +1,16 @@
-export {};
+export * from './types.ts';
+export * from './cidr.ts';
+export * from './validate.ts';
+export * from './context.ts';
+export * from './tunnel-mss.ts';
+export * from './routes.ts';
+export * from './health/rtt-window.ts';
+export * from './health/ping-prober.ts';
+export * from './health/verdict.ts';
+export * from './driver-base.ts';
+export * from './wireguard/driver.ts';
+export * from './ipsec/conn-config.ts';
+export * from './ipsec/sa-state.ts';
+export * from './ipsec/driver.ts';
+export * from './vxlan/driver.ts';
+export * from './registry.ts';

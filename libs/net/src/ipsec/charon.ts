@@ -182,6 +182,7 @@ export class Charon {
 
   /** The VICI client for this charon (one per supervisor). */
   vici(): ViciClient {
+    if (this.viciClient?.isClosed) this.viciClient = undefined;
     this.viciClient ??= new ViciClient({ socketPath: this.socketPath, commandTimeoutMs: 15_000 });
     return this.viciClient;
   }

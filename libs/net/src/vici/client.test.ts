@@ -16,8 +16,10 @@ class ScriptedServer {
   /** Splits every write into tiny chunks to exercise reassembly. */
   chunkSize = 0;
   private server: Server;
+  readonly path: string;
 
-  constructor(readonly path: string) {
+  constructor(path: string) {
+    this.path = path;
     this.server = createServer((socket) => this.serve(socket));
   }
 

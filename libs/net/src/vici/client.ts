@@ -104,6 +104,10 @@ export class ViciClient implements ViciPort {
     this.commandTimeoutMs = options.commandTimeoutMs ?? 30_000;
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Runs `fn` with exclusive use of the command connection (the serial queue). */
   private exclusive<T>(fn: (conn: ViciConnection) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 
 /**
  * WireGuard keys: 32-byte Curve25519 values. Strait's API carries them in base64 (what `wg` prints);
@@ -80,4 +80,12 @@ export function generateKeyPair(): { privateKey: string; publicKey: string } {
 /** A random 32-byte pre-shared key (what `wg genpsk` prints). */
 export function generatePresharedKey(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(KEY_BYTES))).toString('base64');
+}
+
+/**
+ * A one-way fingerprint of a key (first 16 hex digits of SHA-256 over the raw bytes): lets Strait tell
+ * whether a configured pre-shared key equals the desired one without keeping or printing the key.
+ */
+export function keyFingerprint(base64: string, field = 'key'): string {
+  return createHash('sha256').update(decodeKey(base64, field)).digest('hex').slice(0, 16);
 }

@@ -52,7 +52,7 @@ interface LinkInfo {
   linkinfo?: { info_kind?: string };
 }
 
-export async function showLink(runner: CommandRunner, ifname: string, netns?: string): Promise<LinkInfo | undefined> {
+async function showLink(runner: CommandRunner, ifname: string, netns?: string): Promise<LinkInfo | undefined> {
   try {
     const { stdout } = await runner.run('ip', ['-d', '-j', 'link', 'show', 'dev', ifname], netns ? { netns } : {});
     const parsed = JSON.parse(stdout || '[]') as LinkInfo[];

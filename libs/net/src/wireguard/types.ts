@@ -10,6 +10,8 @@ export interface WgPeerState {
   readonly publicKey: string;
   /** True when a (non-zero) pre-shared key is set. The key itself is never read back into state. */
   readonly hasPresharedKey: boolean;
+  /** One-way fingerprint of the PSK ({@link keyFingerprint}) to detect changes; undefined without a PSK. */
+  readonly presharedKeyFingerprint: string | undefined;
   /** `ip:port` or `[ip6]:port`; undefined until known. */
   readonly endpoint: string | undefined;
   readonly allowedIps: readonly string[];

@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { generateKeyPair, keyToHex } from './keys.ts';
-import { encodeUapiSet, parseUapiGet, UapiClient, validateCidr, validateEndpoint } from './uapi.ts';
+import { generateKeyPair, keyFingerprint, keyToHex } from './keys.ts';
+import { encodeUapiSet, parseUapiGet, UapiClient, validateWgAllowedIp, validateWgEndpoint } from './uapi.ts';
 
 const local = generateKeyPair();
 const peerA = generateKeyPair();
@@ -57,11 +57,11 @@ describe('UAPI encoding', () => {
   });
 
   it('validates endpoints and prefixes', () => {
-    expect(validateEndpoint('10.0.0.1:1')).toBe('10.0.0.1:1');
-    expect(() => validateEndpoint('10.0.0.1:0')).toThrow();
-    expect(() => validateEndpoint('2001:db8::1:51820')).toThrow();
-    expect(validateCidr('10.0.0.1')).toBe('10.0.0.1/32');
-    expect(validateCidr('::1')).toBe('::1/128');
+    expect(validateWgEndpoint('10.0.0.1:1')).toBe('10.0.0.1:1');
+    expect(() => validateWgEndpoint('10.0.0.1:0')).toThrow();
+    expect(() => validateWgEndpoint('2001:db8::1:51820')).toThrow();
+    expect(validateWgAllowedIp('10.0.0.1')).toBe('10.0.0.1/32');
+    expect(validateWgAllowedIp('::1')).toBe('::1/128');
   });
 });
 
@@ -101,6 +101,7 @@ describe('UAPI get parsing', () => {
         {
           publicKey: peerA.publicKey,
           hasPresharedKey: true,
+          presharedKeyFingerprint: keyFingerprint(psk),
           endpoint: '192.0.2.2:51820',
           allowedIps: ['10.2.0.0/16', 'fd00:2::/64'],
           persistentKeepalive: 25,
@@ -108,7 +109,7 @@ describe('UAPI get parsing', () => {
           rxBytes: 2000,
           txBytes: 1000,
         },
-        { publicKey: peerB.publicKey, hasPresharedKey: false, endpoint: undefined, allowedIps: [], persistentKeepalive: 0, lastHandshake: undefined, rxBytes: 0, txBytes: 0 },
+        { publicKey: peerB.publicKey, hasPresharedKey: false, presharedKeyFingerprint: undefined, endpoint: undefined, allowedIps: [], persistentKeepalive: 0, lastHandshake: undefined, rxBytes: 0, txBytes: 0 },
       ],
     });
     expect(JSON.stringify(state)).not.toContain(keyToHex(local.privateKey));

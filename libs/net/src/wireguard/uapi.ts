@@ -1,6 +1,6 @@
 import { createConnection, isIP } from 'node:net';
 import { join } from 'node:path';
-import { hexToKey, keyToHex, publicKeyFromPrivate } from './keys.ts';
+import { hexToKey, keyFingerprint, keyToHex, publicKeyFromPrivate } from './keys.ts';
 import { WireGuardError, type WgDeviceConfig, type WgDeviceState, type WgPeerState, type WireGuardControl } from './types.ts';
 
 /**
@@ -19,7 +19,7 @@ export function uapiSocketPath(ifname: string, dir = DEFAULT_UAPI_DIR): string {
 }
 
 /** `192.0.2.1:51820` or `[2001:db8::1]:51820`. */
-export function validateEndpoint(endpoint: string, field = 'endpoint'): string {
+export function validateWgEndpoint(endpoint: string, field = 'endpoint'): string {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(endpoint ?? '');
   const host = m?.[1] ?? m?.[2];
   const port = Number(m?.[3]);
@@ -30,7 +30,7 @@ export function validateEndpoint(endpoint: string, field = 'endpoint'): string {
 }
 
 /** `10.1.0.0/16`, `fd00::/64`; a bare address is taken as a host route. */
-export function validateCidr(cidr: string, field = 'allowedIps'): string {
+export function validateWgAllowedIp(cidr: string, field = 'allowedIps'): string {
   const [addr = '', len, extra] = (cidr ?? '').split('/');
   const family = isIP(addr);
   const max = family === 6 ? 128 : 32;
@@ -61,10 +61,10 @@ export function encodeUapiSet(config: WgDeviceConfig): string {
     if (peer.updateOnly) lines.push('update_only=true');
     if (peer.presharedKey === null) lines.push(`preshared_key=${'0'.repeat(64)}`);
     else if (peer.presharedKey !== undefined) lines.push(`preshared_key=${keyToHex(peer.presharedKey, `${f}.presharedKey`)}`);
-    if (peer.endpoint !== undefined) lines.push(`endpoint=${validateEndpoint(peer.endpoint, `${f}.endpoint`)}`);
+    if (peer.endpoint !== undefined) lines.push(`endpoint=${validateWgEndpoint(peer.endpoint, `${f}.endpoint`)}`);
     if (peer.persistentKeepalive !== undefined) lines.push(`persistent_keepalive_interval=${checkUint(peer.persistentKeepalive, 65535, `${f}.persistentKeepalive`)}`);
     if (peer.replaceAllowedIps) lines.push('replace_allowed_ips=true');
-    for (const ip of peer.allowedIps ?? []) lines.push(`allowed_ip=${validateCidr(ip, `${f}.allowedIps`)}`);
+    for (const ip of peer.allowedIps ?? []) lines.push(`allowed_ip=${validateWgAllowedIp(ip, `${f}.allowedIps`)}`);
   });
   return lines.map((l) => `${l}\n`).join('');
 }
@@ -111,6 +111,7 @@ export function parseUapiGet(text: string, ifname = 'wireguard'): WgDeviceState 
         peer = {
           publicKey: hexToKey(value, 'UAPI public_key'),
           hasPresharedKey: false,
+          presharedKeyFingerprint: undefined,
           endpoint: undefined,
           allowedIps: [],
           persistentKeepalive: 0,
@@ -126,7 +127,10 @@ export function parseUapiGet(text: string, ifname = 'wireguard'): WgDeviceState 
         break;
       default: {
         if (!peer) break; // unknown interface-level keys are ignored (forward compatible)
-        if (key === 'preshared_key') peer.hasPresharedKey = value !== '0'.repeat(64);
+        if (key === 'preshared_key') {
+          peer.hasPresharedKey = value !== '0'.repeat(64);
+          peer.presharedKeyFingerprint = peer.hasPresharedKey ? keyFingerprint(hexToKey(value, 'UAPI preshared_key')) : undefined;
+        }
         else if (key === 'endpoint') peer.endpoint = value === '' ? undefined : value;
         else if (key === 'allowed_ip') peer.allowedIps.push(value);
         else if (key === 'persistent_keepalive_interval') peer.persistentKeepalive = num();

@@ -44,7 +44,7 @@ const BINARIES: Record<UserspaceImplementation, readonly string[]> = {
 };
 
 /** Finds an executable in PATH (plus the sbin directories), or undefined. */
-export function findExecutable(names: readonly string[]): string | undefined {
+function findExecutable(names: readonly string[]): string | undefined {
   const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/local/bin', '/usr/bin', '/bin'];
   for (const name of names) {
     for (const dir of dirs) {

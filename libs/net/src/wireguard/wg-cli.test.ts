@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RecordingRunner } from '../recording-runner.ts';
-import { generateKeyPair } from './keys.ts';
+import { generateKeyPair, keyFingerprint } from './keys.ts';
 import { parseWgDump, WgCli } from './wg-cli.ts';
 
 const local = generateKeyPair();
@@ -22,8 +22,8 @@ describe('wg show dump parsing', () => {
     expect(state.publicKey).toBe(local.publicKey);
     expect(state.listenPort).toBe(51820);
     expect(state.peers).toEqual([
-      { publicKey: peerA.publicKey, hasPresharedKey: true, endpoint: '192.0.2.2:51820', allowedIps: ['10.2.0.0/16', 'fd00::/64'], persistentKeepalive: 25, lastHandshake: new Date(1_700_000_000_000), rxBytes: 2000, txBytes: 1000 },
-      { publicKey: peerB.publicKey, hasPresharedKey: false, endpoint: undefined, allowedIps: [], persistentKeepalive: 0, lastHandshake: undefined, rxBytes: 0, txBytes: 0 },
+      { publicKey: peerA.publicKey, hasPresharedKey: true, presharedKeyFingerprint: keyFingerprint(psk), endpoint: '192.0.2.2:51820', allowedIps: ['10.2.0.0/16', 'fd00::/64'], persistentKeepalive: 25, lastHandshake: new Date(1_700_000_000_000), rxBytes: 2000, txBytes: 1000 },
+      { publicKey: peerB.publicKey, hasPresharedKey: false, presharedKeyFingerprint: undefined, endpoint: undefined, allowedIps: [], persistentKeepalive: 0, lastHandshake: undefined, rxBytes: 0, txBytes: 0 },
     ]);
     expect(JSON.stringify(state)).not.toContain(local.privateKey);
     expect(JSON.stringify(state)).not.toContain(psk);

@@ -1,6 +1,6 @@
 import type { Arg, CommandRunner } from '../exec.ts';
-import { decodeKey, isZeroKey, publicKeyFromPrivate, validateKey } from './keys.ts';
-import { validateCidr, validateEndpoint } from './uapi.ts';
+import { decodeKey, isValidKey, isZeroKey, keyFingerprint, publicKeyFromPrivate, validateKey } from './keys.ts';
+import { validateWgAllowedIp, validateWgEndpoint } from './uapi.ts';
 import { WireGuardError, type WgDeviceConfig, type WgDeviceState, type WgPeerConfig, type WgPeerState, type WireGuardControl } from './types.ts';
 
 /**
@@ -79,8 +79,8 @@ export class WgCli implements WireGuardControl {
 function checkPeer(peer: WgPeerConfig, field: string): WgPeerConfig {
   validateKey(peer.publicKey, `${field}.publicKey`);
   if (typeof peer.presharedKey === 'string') decodeKey(peer.presharedKey, `${field}.presharedKey`);
-  if (peer.endpoint !== undefined) validateEndpoint(peer.endpoint, `${field}.endpoint`);
-  for (const ip of peer.allowedIps ?? []) validateCidr(ip, `${field}.allowedIps`);
+  if (peer.endpoint !== undefined) validateWgEndpoint(peer.endpoint, `${field}.endpoint`);
+  for (const ip of peer.allowedIps ?? []) validateWgAllowedIp(ip, `${field}.allowedIps`);
   if (peer.persistentKeepalive !== undefined && !(Number.isInteger(peer.persistentKeepalive) && peer.persistentKeepalive >= 0 && peer.persistentKeepalive <= 65535)) {
     throw new Error(`${field}.persistentKeepalive: ${peer.persistentKeepalive} is not an integer in 0..65535`);
   }
@@ -101,9 +101,11 @@ export function parseWgDump(text: string, ifname = 'wireguard'): WgDeviceState {
     if (f.length < 8) throw new WireGuardError(ifname, `wg show dump peer line ${i + 1} has ${f.length} fields, expected 8`);
     const [pub, psk, endpoint, allowed, handshake, rx, tx, keepalive] = f as [string, string, string, string, string, string, string, string];
     const hs = Number(handshake);
+    const hasPsk = psk !== '(none)' && isValidKey(psk) && !isZeroKey(psk);
     return {
       publicKey: pub,
-      hasPresharedKey: psk !== '(none)' && !isZeroKey(psk),
+      hasPresharedKey: hasPsk,
+      presharedKeyFingerprint: hasPsk ? keyFingerprint(psk) : undefined,
       endpoint: endpoint === '(none)' ? undefined : endpoint,
       allowedIps: allowed === '(none)' || allowed === '' ? [] : allowed.split(','),
       persistentKeepalive: keepalive === 'off' ? 0 : Number(keepalive),

@@ -1,0 +1,351 @@
+import { join } from 'node:path';
+import {
+  ensureWireGuardLink,
+  findWireGuardLink,
+  isValidKey,
+  keyFingerprint,
+  publicKeyFromPrivate,
+  removeWireGuardLink,
+  tunnelMtu,
+  WIREGUARD_IMPLEMENTATIONS,
+  type WgDeviceState,
+  type WgPeerConfig,
+  type WgPeerState,
+  type WireGuardImplementation,
+  type WireGuardImplementationChoice,
+  type WireGuardLink,
+  type WireGuardLinkOptions,
+} from '@strait/net';
+import { Gauge } from 'prom-client';
+import { ensureDir, formatEndpoint, resolveContext, underlayMtu, type GatewayContext, type ResolvedContext } from '../context.ts';
+import { applyHealth } from '../health/verdict.ts';
+import { TunnelMss } from '../tunnel-mss.ts';
+import { OwnedRoutes } from '../routes.ts';
+import { parsePrefix } from '../cidr.ts';
+import { CableDriverBase, type PeerRecord } from '../driver-base.ts';
+import { DriverConfigError, DriverError, type ConnectionState, type ConnectionStatus, type PeerSpec, type WireGuardPeerConfig } from '../types.ts';
+import { assertNoOverlap, checkPort, normalizePeer, type NormalizedPeer } from '../validate.ts';
+
+export interface WireGuardDriverConfig {
+  /** This cluster's private key, base64 (from the cluster's Secret; never generated here). */
+  readonly privateKey: string;
+  /** Default `strait-wg0`. */
+  readonly ifname?: string;
+  /** Default 51820. */
+  readonly listenPort?: number;
+  /** `auto` (kernel, else wireguard-go, else boringtun) or a forced implementation. */
+  readonly implementation?: WireGuardImplementationChoice;
+  /** Link MTU; default underlay MTU − 80. */
+  readonly mtu?: number;
+  /** Without any handshake for this long after connect(), a peer is Error instead of Connecting (default 30 s). */
+  readonly handshakeTimeoutMs?: number;
+  /** A handshake older than this is Error (default 180 s: WireGuard rekeys every 120 s while traffic flows). */
+  readonly staleHandshakeMs?: number;
+  /** Userspace binaries (default: from PATH). */
+  readonly binaries?: WireGuardLinkOptions['binaries'];
+}
+
+export const DEFAULT_WG_PORT = 51820;
+export const DEFAULT_KEEPALIVE = 25;
+export const WG_LINK_OWNER_ALIAS = 'strait:cable-wireguard';
+
+interface WgPeer extends PeerRecord {
+  readonly publicKey: string;
+  readonly keepalive: number;
+  /** Byte counters at the last status() and when rx last moved, to spot a one-way tunnel. */
+  rxSeen: { rx: number; tx: number; rxChangedAt: number } | undefined;
+}
+
+/**
+ * The WireGuard cable driver: one link per gateway (`strait-wg0`), one WireGuard peer per remote cluster,
+ * allowed IPs = the remote cluster's subnets, routes for them into the link.
+ */
+interface Prepared {
+  readonly norm: NormalizedPeer<'wireguard'>;
+  readonly cfg: WireGuardPeerConfig;
+  readonly keepalive: number;
+}
+
+export class WireGuardDriver extends CableDriverBase<WgPeer, Prepared> {
+  readonly backend = 'wireguard' as const;
+  private readonly config: Required<Omit<WireGuardDriverConfig, 'mtu' | 'binaries'>> & Pick<WireGuardDriverConfig, 'mtu' | 'binaries'>;
+  private readonly publicKey: string;
+  private readonly routes: OwnedRoutes;
+  private readonly mss: TunnelMss;
+  private link: WireGuardLink | undefined;
+  private mtu = 0;
+  private readonly implGauge: Gauge<'impl'> | undefined;
+
+  constructor(gateway: GatewayContext, config: WireGuardDriverConfig) {
+    const ctx = resolveContext('wireguard', gateway);
+    super(ctx);
+    if (!config || typeof config !== 'object') throw new DriverConfigError('wireguard', 'config', 'missing driver configuration');
+    if (!isValidKey(config.privateKey)) throw new DriverConfigError('wireguard', 'privateKey', 'not a WireGuard private key (32 bytes, base64)');
+    const ifname = config.ifname ?? 'strait-wg0';
+    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(ifname)) throw new DriverConfigError('wireguard', 'ifname', `'${ifname}' is not an interface name (1-15 characters)`);
+    const implementation = config.implementation ?? 'auto';
+    if (implementation !== 'auto' && !(WIREGUARD_IMPLEMENTATIONS as readonly string[]).includes(implementation)) {
+      throw new DriverConfigError('wireguard', 'implementation', `'${String(implementation)}' is not one of auto, ${WIREGUARD_IMPLEMENTATIONS.join(', ')}`);
+    }
+    this.config = {
+      privateKey: config.privateKey,
+      ifname,
+      listenPort: config.listenPort === undefined ? DEFAULT_WG_PORT : checkPort('wireguard', 'listenPort', config.listenPort),
+      implementation,
+      handshakeTimeoutMs: config.handshakeTimeoutMs ?? 30_000,
+      staleHandshakeMs: config.staleHandshakeMs ?? 180_000,
+      mtu: config.mtu,
+      binaries: config.binaries,
+    };
+    this.publicKey = publicKeyFromPrivate(config.privateKey, 'privateKey');
+    this.routes = new OwnedRoutes(ctx.runner, ctx.netns, 'wireguard');
+    this.mss = new TunnelMss(ctx.runner, ctx.netns, 'wireguard');
+    this.implGauge = ctx.metrics ? implementationGauge(ctx) : undefined;
+  }
+
+  /** This gateway's public key (what the local Endpoint advertises). */
+  get localPublicKey(): string {
+    return this.publicKey;
+  }
+
+  get implementation(): WireGuardImplementation | undefined {
+    return this.link?.implementation;
+  }
+
+  get ifname(): string {
+    return this.config.ifname;
+  }
+
+  private linkOptions(): WireGuardLinkOptions {
+    return {
+      ifname: this.config.ifname,
+      netns: this.ctx.netns,
+      runner: this.ctx.runner,
+      implementation: this.config.implementation,
+      runDir: join(this.ctx.stateDir, 'wireguard'),
+      alias: WG_LINK_OWNER_ALIAS,
+      binaries: this.config.binaries,
+    };
+  }
+
+  protected async doInit(): Promise<void> {
+    ensureDir(join(this.ctx.stateDir, 'wireguard'));
+    this.mtu = this.config.mtu ?? tunnelMtu(await underlayMtu(this.ctx), 'wireguard');
+    const link = await ensureWireGuardLink(this.linkOptions());
+    this.link = link;
+    this.ctx.logger.info({ ifname: link.ifname, implementation: link.implementation, adopted: link.adopted, ifindex: link.ifindex }, 'wireguard link ready');
+    if (this.implGauge) {
+      this.implGauge.reset();
+      this.implGauge.set({ impl: link.implementation }, 1);
+    }
+    const state = await link.control.get();
+    const update: { privateKey?: string; listenPort?: number } = {};
+    if (state.publicKey !== this.publicKey) update.privateKey = this.config.privateKey;
+    if (state.listenPort !== this.config.listenPort) update.listenPort = this.config.listenPort;
+    if (Object.keys(update).length > 0) await link.control.set(update);
+    await this.ensureMtu();
+    await this.mss.apply([this.config.ifname], this.mtu);
+  }
+
+  private async ensureMtu(): Promise<void> {
+    const { stdout } = await this.ctx.runner.run('ip', ['-j', 'link', 'show', 'dev', this.config.ifname], this.nsOpts());
+    const cur = (JSON.parse(stdout) as { mtu: number }[])[0]?.mtu;
+    if (cur !== this.mtu) await this.ctx.runner.run('ip', ['link', 'set', 'dev', this.config.ifname, 'mtu', String(this.mtu)], this.nsOpts());
+  }
+
+  private nsOpts() {
+    return this.ctx.netns ? { netns: this.ctx.netns } : {};
+  }
+
+  private control() {
+    if (!this.link) throw new DriverError('wireguard', 'not initialised: call init() first');
+    return this.link.control;
+  }
+
+  protected prepare(spec: PeerSpec): Prepared {
+    const norm = normalizePeer('wireguard', spec, DEFAULT_WG_PORT);
+    const cfg = norm.spec.backendConfig as WireGuardPeerConfig;
+    if (!isValidKey(cfg.publicKey)) throw new DriverConfigError('wireguard', 'backendConfig.publicKey', 'not a WireGuard public key (32 bytes, base64)');
+    if (cfg.publicKey === this.publicKey) throw new DriverConfigError('wireguard', 'backendConfig.publicKey', "is this gateway's own public key");
+    if (cfg.presharedKey !== undefined && !isValidKey(cfg.presharedKey)) {
+      throw new DriverConfigError('wireguard', 'backendConfig.presharedKey', 'not a WireGuard pre-shared key (32 bytes, base64)');
+    }
+    const keepalive = cfg.persistentKeepalive ?? DEFAULT_KEEPALIVE;
+    if (!Number.isInteger(keepalive) || keepalive < 0 || keepalive > 65535) {
+      throw new DriverConfigError('wireguard', 'backendConfig.persistentKeepalive', `${keepalive} is not a number of seconds (0-65535)`);
+    }
+    for (const [id, other] of this.peers) {
+      if (id !== norm.clusterId && other.publicKey === cfg.publicKey) {
+        throw new DriverConfigError('wireguard', 'backendConfig.publicKey', `already used by peer ${id}`);
+      }
+    }
+    assertNoOverlap('wireguard', norm, [...this.peers.values()].map((p) => ({ clusterId: p.norm.clusterId, remoteSubnets: p.norm.remoteSubnets })));
+    return { norm, cfg, keepalive };
+  }
+
+  protected async doConnect({ norm, cfg, keepalive }: Prepared): Promise<ConnectionStatus> {
+    const control = this.control();
+    const device = await control.get();
+    // Overlap check against the peers this instance knows and against peers found on the device that no
+    // known cluster claims (adopted state): all before the first write.
+    const known = new Set([...this.peers.values()].map((p) => p.publicKey));
+    const others = [
+      ...[...this.peers.values()].map((p) => ({ clusterId: p.norm.clusterId, remoteSubnets: p.norm.remoteSubnets })),
+      ...device.peers
+        .filter((p) => !known.has(p.publicKey) && p.publicKey !== cfg.publicKey)
+        .map((p) => ({ clusterId: `(unclaimed WireGuard peer ${p.publicKey.slice(0, 8)}…)`, remoteSubnets: prefixesOf(p.allowedIps) })),
+    ];
+    assertNoOverlap('wireguard', norm, others);
+
+    const previous = this.peers.get(norm.clusterId);
+    const wantIps = norm.remoteSubnets.map((p) => p.text).sort();
+    const endpoint = formatEndpoint(norm.endpointIp, norm.endpointPort);
+    const current = device.peers.find((p) => p.publicKey === cfg.publicKey);
+    const changes: WgPeerConfig[] = [];
+    if (previous && previous.publicKey !== cfg.publicKey) changes.push({ publicKey: previous.publicKey, remove: true });
+    const peerChange = diffPeer(current, { publicKey: cfg.publicKey, endpoint, allowedIps: wantIps, keepalive, presharedKey: cfg.presharedKey });
+    if (peerChange) changes.push(peerChange);
+    if (changes.length > 0) {
+      await control.set({ peers: changes });
+      this.ctx.logger.info({ peer: norm.clusterId, endpoint, allowedIps: wantIps, created: !current }, 'wireguard peer configured');
+    }
+
+    // Routes: this peer's subnets into the link; drop the ones it no longer has.
+    const oldIps = new Set([...(current?.allowedIps ?? []), ...(previous?.norm.remoteSubnets.map((p) => p.text) ?? [])].map((c) => prefixesOf([c])[0]?.text ?? c));
+    for (const ip of wantIps) oldIps.delete(ip);
+    await this.routes.remove([...oldIps]);
+    await this.routes.ensure(wantIps.map((dst) => ({ dst, dev: this.config.ifname, src: srcFor(norm, dst) })));
+
+    const record: WgPeer = {
+      norm,
+      publicKey: cfg.publicKey,
+      keepalive,
+      connectedAt: previous && previous.publicKey === cfg.publicKey ? previous.connectedAt : Date.now(),
+      prober: this.proberFor(previous, norm),
+      rxSeen: previous?.rxSeen,
+    };
+    this.peers.set(norm.clusterId, record);
+    return this.statusOf(record, await control.get());
+  }
+
+  protected async doDisconnect(peer: WgPeer): Promise<void> {
+    const control = this.control();
+    const device = await control.get();
+    const current = device.peers.find((p) => p.publicKey === peer.publicKey);
+    if (current) await control.set({ peers: [{ publicKey: peer.publicKey, remove: true }] });
+    await this.routes.remove([...new Set([...peer.norm.remoteSubnets.map((p) => p.text), ...prefixesOf(current?.allowedIps ?? []).map((p) => p.text)])]);
+    this.ctx.logger.info({ peer: peer.norm.clusterId }, 'wireguard peer removed');
+  }
+
+  protected async doStatuses(peers: readonly WgPeer[]): Promise<ConnectionStatus[]> {
+    const device = await this.control().get();
+    return peers.map((p) => this.statusOf(p, device));
+  }
+
+  private statusOf(peer: WgPeer, device: WgDeviceState): ConnectionStatus {
+    const state = device.peers.find((p) => p.publicKey === peer.publicKey);
+    const now = Date.now();
+    let verdict: { state: ConnectionState; message: string };
+    if (!state) {
+      verdict = { state: 'Error', message: `peer ${peer.publicKey.slice(0, 8)}… is missing from ${this.config.ifname}` };
+    } else {
+      verdict = this.tunnelVerdict(peer, state, now);
+    }
+    verdict = applyHealth(verdict, peer.prober, peer.norm.spec.healthCheck?.remoteIp, this.ctx.health.failAfter);
+    return {
+      clusterId: peer.norm.clusterId,
+      backend: 'wireguard',
+      state: verdict.state,
+      message: verdict.message,
+      interface: this.config.ifname,
+      endpoint: formatEndpoint(peer.norm.endpointIp, peer.norm.endpointPort),
+      rxBytes: state?.rxBytes ?? 0,
+      txBytes: state?.txBytes ?? 0,
+      lastHandshake: state?.lastHandshake?.toISOString(),
+      rtt: peer.prober?.stats(),
+    };
+  }
+
+  private tunnelVerdict(peer: WgPeer, state: WgPeerState, now: number): { state: ConnectionState; message: string } {
+    // Byte counters: remember when rx last moved.
+    const seen = peer.rxSeen;
+    if (!seen || state.rxBytes !== seen.rx || state.rxBytes < seen.rx) peer.rxSeen = { rx: state.rxBytes, tx: state.txBytes, rxChangedAt: now };
+    else peer.rxSeen = { ...seen, tx: state.txBytes };
+    const hs = state.lastHandshake?.getTime();
+    if (!hs) {
+      const waited = now - peer.connectedAt;
+      if (waited < this.config.handshakeTimeoutMs) return { state: 'Connecting', message: 'waiting for the first handshake' };
+      return { state: 'Error', message: `no handshake with ${formatEndpoint(peer.norm.endpointIp, peer.norm.endpointPort)} after ${Math.round(waited / 1000)} s` };
+    }
+    const age = now - hs;
+    if (age > this.config.staleHandshakeMs) return { state: 'Error', message: `last handshake ${Math.round(age / 1000)} s ago` };
+    // A tunnel that sends but has received nothing for several keepalive periods is one-way.
+    const quietFor = now - peer.rxSeen!.rxChangedAt;
+    const stallAfter = Math.max(3 * peer.keepalive * 1000, 75_000);
+    if (peer.keepalive > 0 && seen && state.txBytes > seen.tx && quietFor > stallAfter) {
+      return { state: 'Error', message: `sending but nothing received for ${Math.round(quietFor / 1000)} s` };
+    }
+    return { state: 'Connected', message: `handshake ${Math.max(0, Math.round(age / 1000))} s ago` };
+  }
+
+  protected async doCleanup(): Promise<void> {
+    const opts = this.linkOptions();
+    // Only Strait's link is removed (findWireGuardLink refuses a foreign one).
+    const existing = await findWireGuardLink(opts).catch((err: unknown) => {
+      this.ctx.logger.warn({ err: (err as Error).message }, 'wireguard cleanup: link not removed');
+      return undefined;
+    });
+    if (existing) await removeWireGuardLink(opts);
+    await this.routes.removeAll();
+    await this.mss.remove();
+    this.link = undefined;
+    this.implGauge?.reset();
+  }
+}
+
+function prefixesOf(cidrs: readonly string[]) {
+  return cidrs.map((c) => parsePrefix(c, true)).filter((p): p is NonNullable<typeof p> => p !== undefined);
+}
+
+/**
+ * Preferred source for traffic the gateway itself sends into the tunnel: its address inside the local
+ * subnets (the health check's local IP), so replies come back through the tunnel too.
+ */
+function srcFor(norm: NormalizedPeer, _dst: string): string | undefined {
+  return norm.spec.healthCheck?.localIp;
+}
+
+function diffPeer(
+  current: WgPeerState | undefined,
+  want: { publicKey: string; endpoint: string; allowedIps: string[]; keepalive: number; presharedKey: string | undefined },
+): WgPeerConfig | undefined {
+  const change: { -readonly [K in keyof WgPeerConfig]: WgPeerConfig[K] } = { publicKey: want.publicKey };
+  let changed = !current;
+  if (!current || current.endpoint !== want.endpoint) {
+    change.endpoint = want.endpoint;
+    changed = true;
+  }
+  const curIps = [...(current?.allowedIps ?? [])].map((c) => parsePrefix(c, true)?.text ?? c).sort();
+  if (!current || curIps.join(',') !== want.allowedIps.join(',')) {
+    change.replaceAllowedIps = true;
+    change.allowedIps = want.allowedIps;
+    changed = true;
+  }
+  if (!current || current.persistentKeepalive !== want.keepalive) {
+    change.persistentKeepalive = want.keepalive;
+    changed = true;
+  }
+  const wantFp = want.presharedKey ? keyFingerprint(want.presharedKey) : undefined;
+  if ((current?.presharedKeyFingerprint ?? undefined) !== wantFp) {
+    change.presharedKey = want.presharedKey ?? null;
+    changed = true;
+  }
+  return changed ? change : undefined;
+}
+
+function implementationGauge(ctx: ResolvedContext): Gauge<'impl'> {
+  const name = 'strait_wireguard_implementation';
+  const existing = ctx.metrics!.getSingleMetric(name);
+  if (existing) return existing as Gauge<'impl'>;
+  return new Gauge({ name, help: 'WireGuard implementation in use on this gateway (1 for the active one)', labelNames: ['impl'], registers: [ctx.metrics!] });
+}

@@ -3,7 +3,10 @@ import { addSharedUser, sharedKubeConfig } from '@strait/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Discovery, serverSideApply } from './apply.ts';
 import { CrClient, type WatchEvent } from './cr-client.ts';
-import { ConfigMapResource, CustomResourceDefinitionResource, NamespaceResource, type KubeObject, type ResourceDescriptor } from './descriptor.ts';
+import { setCondition, type Condition } from './conditions.ts';
+import { ConfigMapResource, CustomResourceDefinitionResource, EventResource, NamespaceResource, type KubeObject, type ResourceDescriptor } from './descriptor.ts';
+import { EventRecorder, type EventsV1Event } from './events.ts';
+import { handleFinalizer, hasFinalizer, updateStatusIfChanged } from './finalizers.ts';
 import { isConflict, isForbidden, isGone, isInvalid, isNotFound, KubeApiError } from './errors.ts';
 import { RestClient } from './rest.ts';
 
@@ -17,7 +20,7 @@ interface Widget {
   kind?: string;
   metadata: { name: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>; generation?: number; managedFields?: Array<{ manager?: string }> };
   spec?: { size?: number; color?: string };
-  status?: { ready?: boolean; observedGeneration?: number };
+  status?: { ready?: boolean; observedGeneration?: number; conditions?: Condition[] };
 }
 
 const crd = {
@@ -39,7 +42,28 @@ const crd = {
             type: 'object',
             properties: {
               spec: { type: 'object', properties: { size: { type: 'integer', minimum: 0 }, color: { type: 'string' } } },
-              status: { type: 'object', properties: { ready: { type: 'boolean' }, observedGeneration: { type: 'integer' } } },
+              status: {
+                type: 'object',
+                properties: {
+                  ready: { type: 'boolean' },
+                  observedGeneration: { type: 'integer' },
+                  conditions: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
+                      properties: {
+                        type: { type: 'string' },
+                        status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
+                        reason: { type: 'string' },
+                        message: { type: 'string' },
+                        lastTransitionTime: { type: 'string', format: 'date-time' },
+                        observedGeneration: { type: 'integer' },
+                      },
+                    },
+                  },
+                },
+              },
             },
           },
         },
@@ -204,5 +228,55 @@ describe('CrClient against a real API server (inline CRD)', () => {
     const e3 = await new CrClient<Widget>(user.kubeConfig(), Widget).get({ namespace: ns, name: 'a' }).catch((e: unknown) => e);
     expect(isForbidden(e3)).toBe(true);
     expect((e3 as Error).message).toMatch(new RegExp(`^get Widget ${ns}/a: HTTP 403 Forbidden: `));
+  });
+});
+
+describe('reconciler helpers against a real API server', () => {
+  it('finalizers: added with optimistic concurrency, cleanup on deletion, then the object goes', async () => {
+    const F = 'test.strait.io/cleanup';
+    let obj = await widgets.create(w('fin', 1));
+    const r = await handleFinalizer(widgets, obj, F, async () => undefined);
+    if (r.deleting) throw new Error('not deleting yet');
+    obj = r.obj;
+    expect(hasFinalizer(obj, F)).toBe(true);
+    // a stale copy cannot clobber the finalizer list
+    const stale = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(Number(obj.metadata.resourceVersion) - 1), finalizers: [] } };
+    await expect(handleFinalizer(widgets, stale as Widget, 'test.strait.io/other', async () => undefined)).rejects.toMatchObject({ status: 409 });
+    await widgets.delete({ namespace: ns, name: 'fin' });
+    const dying = (await widgets.get({ namespace: ns, name: 'fin' })) as Widget;
+    expect((dying.metadata as { deletionTimestamp?: string }).deletionTimestamp).toBeTruthy();
+    const cleaned: string[] = [];
+    const r2 = await handleFinalizer(widgets, dying, F, async (o) => void cleaned.push(o.metadata.name));
+    expect(r2.deleting).toBe(true);
+    expect(cleaned).toEqual(['fin']);
+    expect(await widgets.get({ namespace: ns, name: 'fin' })).toBeUndefined();
+  });
+
+  it('status: conditions and observedGeneration written once, unchanged status not rewritten', async () => {
+    let obj = await widgets.create(w('cond', 1));
+    const status = {
+      observedGeneration: obj.metadata.generation ?? 0,
+      conditions: setCondition(undefined, { type: 'Ready', status: 'True', reason: 'Reconciled', message: 'all good', observedGeneration: obj.metadata.generation ?? 0 }),
+    };
+    obj = await updateStatusIfChanged(widgets, obj, status);
+    expect(obj.status?.conditions?.[0]).toMatchObject({ type: 'Ready', status: 'True', observedGeneration: 1 });
+    const rv = obj.metadata.resourceVersion;
+    obj = await updateStatusIfChanged(widgets, obj, structuredClone(status));
+    expect(obj.metadata.resourceVersion).toBe(rv);
+  });
+
+  it('events.k8s.io/v1 Events are accepted and repeats are aggregated into a series', async () => {
+    const obj = await widgets.create(w('ev', 1));
+    const events = new CrClient<EventsV1Event>(rest, EventResource);
+    const rec = new EventRecorder({ client: events, reportingController: 'net.strait.io/kube-test', reportingInstance: `test-${suffix}` });
+    await rec.warning(obj, 'HandshakeFailed', 'no handshake for 5 s');
+    await rec.warning(obj, 'HandshakeFailed', 'no handshake for 5 s');
+    await rec.warning(obj, 'HandshakeFailed', 'no handshake for 5 s');
+    await rec.normal(obj, 'Connected', 'tunnel up');
+    const list = await events.list({ namespace: ns, fieldSelector: `regarding.name=ev` });
+    const hs = list.items.filter((e) => e.reason === 'HandshakeFailed');
+    expect(hs).toHaveLength(1);
+    expect(hs[0]).toMatchObject({ type: 'Warning', note: 'no handshake for 5 s', series: { count: 3 }, regarding: { kind: 'Widget', name: 'ev', namespace: ns } });
+    expect(list.items.filter((e) => e.reason === 'Connected')).toHaveLength(1);
   });
 });

@@ -42,6 +42,7 @@ export interface IpsecDriverConfig {
 }
 
 const TUN = 'ipsec0';
+export const LIBIPSEC_MAX_MTU = 1400;
 
 interface IpsecPeer extends PeerRecord {
   readonly secretFingerprint: string;
@@ -151,6 +152,9 @@ export class IpsecDriver extends CableDriverBase<IpsecPeer, Prepared> {
     }
     this.vici = vici;
     this.mtu = this.config.mtu ?? tunnelMtu(await underlayMtu(this.ctx), 'ipsec', { ipsecSuite: 'aes-cbc-sha256', natTraversal: true });
+    // kernel-libipsec reads its TUN with a fixed 1400-byte buffer (the MTU it creates the device with):
+    // anything larger is silently lost, so the TUN must never be raised above it.
+    if (this.libipsec) this.mtu = Math.min(this.mtu, LIBIPSEC_MAX_MTU);
     if (this.libipsec) {
       await this.waitForTun();
       const { stdout } = await this.ctx.runner.run('ip', ['-j', 'link', 'show', 'dev', TUN], this.nsOpts());

@@ -277,19 +277,19 @@ export function labelsMatch(labels: Record<string, string>, selector: string): b
 }
 
 /** RFC 7386 JSON merge patch. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
+export function applyMergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return clone(patch);
   const out: Record<string, unknown> =
     typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
     if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+    else out[k] = applyMergePatch(out[k], v);
   }
   return out;
 }
 
 /** RFC 6902 JSON patch (add, remove, replace, test, move, copy). Throws a 422 KubeApiError on failure. */
-export function jsonPatch(doc: unknown, ops: Array<Record<string, unknown>>, kind = 'fake'): unknown {
+export function applyJsonPatch(doc: unknown, ops: Array<Record<string, unknown>>, kind = 'fake'): unknown {
   let root = clone(doc);
   const fail = (msg: string) => new KubeApiError({ status: 422, verb: 'patch', kind, reason: 'Invalid', serverMessage: msg });
   const parse = (p: string) => {
@@ -482,7 +482,7 @@ class FakeResourceClient<T extends KubeObject> implements ResourceClient<T> {
   private doPatch(verb: string, ref: ObjectRef, patch: unknown, opts: PatchOptions, statusOnly: boolean): T {
     const cur = this.existing(verb, ref);
     const base = { ...clone(cur), metadata: { ...clone(cur.metadata), resourceVersion: undefined } };
-    const next = (opts.type === 'json' ? jsonPatch(base, patch as Array<Record<string, unknown>>, this.descriptor.kind) : mergePatch(base, patch)) as Obj;
+    const next = (opts.type === 'json' ? applyJsonPatch(base, patch as Array<Record<string, unknown>>, this.descriptor.kind) : applyMergePatch(base, patch)) as Obj;
     return this.write(verb, cur, next, statusOnly);
   }
 
@@ -506,7 +506,7 @@ class FakeResourceClient<T extends KubeObject> implements ResourceClient<T> {
     }
     const base = { ...clone(cur), metadata: { ...clone(cur.metadata), resourceVersion: undefined } };
     delete o.metadata.managedFields;
-    return this.write(verb, cur, mergePatch(base, o) as Obj, statusOnly);
+    return this.write(verb, cur, applyMergePatch(base, o) as Obj, statusOnly);
   }
 
   async delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<boolean> {

@@ -15,7 +15,7 @@ describe('runIpTransaction', () => {
     const rec = new RecordingRunner();
     await runIpTransaction(rec, 'n1', []);
     expect(rec.commands).toHaveLength(0);
-    await runIpTransaction(rec, 'n1', [ops[0]!]);
+    await runIpTransaction(rec, 'n1', ops.slice(0, 1));
     expect(rec.commands.map((c) => c.line)).toEqual(['ip route add 10.1.0.0/16 dev a (netns n1)']);
   });
 

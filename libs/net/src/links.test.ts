@@ -1,7 +1,7 @@
 import { HOST } from './apply-report.ts';
 import { describe, expect, it } from 'vitest';
 import { FakeNetwork } from './fake/fake-network.ts';
-import { IpLinks, NetOwnershipConflict, planLinks, type Link, type LinkSpec } from './links.ts';
+import { IpLinks, NetOwnershipConflict, planLinks, type Link, type LinkSpec, type VxlanSpec } from './links.ts';
 import { RecordingRunner } from './recording-runner.ts';
 
 function link(l: Partial<Link> & { name: string }): Link {
@@ -38,7 +38,7 @@ describe('links', () => {
     expect(p2.ops).toEqual([
       { args: ['link', 'set', 'dev', 'vx-b', 'mtu', '1400', 'down'], undo: ['link', 'set', 'dev', 'vx-b', 'mtu', '1450', 'up'] },
     ]);
-    const p3 = planLinks([eth0, existing], [{ ...VX, vxlan: { ...VX.vxlan!, vni: 43 } }], 'route-agent');
+    const p3 = planLinks([eth0, existing], [{ ...VX, vxlan: { ...(VX.vxlan as VxlanSpec), vni: 43 } }], 'route-agent');
     expect(p3.recreates).toHaveLength(1);
     expect(p3.ops.map((o) => o.args.slice(0, 3).join(' '))).toEqual(['link del dev', 'link add vx-b', 'link set dev']);
   });

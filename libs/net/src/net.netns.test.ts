@@ -161,12 +161,21 @@ describe.skipIf(!canRun)('net ports on a real kernel', () => {
     const after = await nft.read(A, 'inet', 'strait');
     expect(after?.sets.get('ext_to_real')?.elements.get('10.50.1.244')).toBe('10.61.0.1');
     expect(handles(after)).toEqual(before);
+    // the same change through updateElements and through the remembered state: no read-back
+    await nft.apply(A, natTable());
+    rec.clear();
+    await nft.updateElements(A, { family: 'inet', table: 'strait', name: 'ext_to_real' }, { add: [['10.50.1.244', '10.61.0.2']] });
+    await nft.apply(A, natTable({ index: 500, to: '10.61.0.3' }), { trustLastApplied: true });
+    expect(rec.commands.map((c) => c.line)).toEqual([`nft -f - (netns ${A})`, `nft -f - (netns ${A})`]);
+    expect(rec.commands.map((c) => c.input?.split('\n').length)).toEqual([3, 3]);
+    expect((await nft.read(A, 'inet', 'strait'))?.sets.get('ext_to_real')?.elements.get('10.50.1.244')).toBe('10.61.0.3');
+    expect(handles(await nft.read(A, 'inet', 'strait'))).toEqual(before);
     await nft.apply(A, natTable());
   });
 
   it('changes apply as a diff: one route replaced, one removed, ifindex kept', async () => {
     rec.clear();
-    const r = await routes.apply(A, [{ ...ROUTES_A[0]!, via: '10.99.0.2', mtu: 1300 }, ...ROUTES_A.slice(1, 3)], { tables: [TABLE] });
+    const r = await routes.apply(A, [{ ...(ROUTES_A[0] as RouteSpec), via: '10.99.0.2', mtu: 1300 }, ...ROUTES_A.slice(1, 3)], { tables: [TABLE] });
     expect(r).toMatchObject({ added: 0, changed: 1, removed: 1, writes: 1 });
     expect(rec.writes[0]?.input).toBe(
       'route replace 10.10.0.0/16 via 10.99.0.2 table 1000 proto 201 metric 0 mtu 1300\nroute del 10.12.0.0/16 dev st.a table 1000 proto 201 metric 10\n',

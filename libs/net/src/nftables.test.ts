@@ -1,7 +1,7 @@
 import { HOST } from './apply-report.ts';
 import { describe, expect, it } from 'vitest';
 import { FakeNetwork } from './fake/fake-network.ts';
-import { NftTables, normalizeTable, parseTable, planTable, ruleTag, type NftTableSpec } from './nftables.ts';
+import { NftTables, normalizeTable, parseTable, planTable, ruleTag, type NftChainSpec, type NftTableSpec } from './nftables.ts';
 import { RecordingRunner } from './recording-runner.ts';
 
 function natTable(entries: number, changed?: { index: number; to: string }): NftTableSpec {
@@ -24,7 +24,7 @@ function natTable(entries: number, changed?: { index: number; to: string }): Nft
 
 describe('nftables planning and rendering', () => {
   it('renders a new table as one transaction (golden)', () => {
-    const plan = planTable(HOST, normalizeTable(natTable(2)));
+    const plan = planTable(undefined, normalizeTable(natTable(2)));
     expect(plan.script).toBe(
       [
         'add table inet strait',
@@ -48,26 +48,26 @@ describe('nftables planning and rendering', () => {
     const plan = planTable(big, changed);
     expect(plan.script).toBe('delete element inet strait ext_to_real { 10.0.16.225 }\nadd element inet strait ext_to_real { 10.0.16.225 : 172.16.0.1 }\n');
     expect(plan).toMatchObject({ elementsAdded: 1, elementsRemoved: 1, chainsRewritten: 0 });
-    const grown = normalizeTable({ ...natTable(10_000), maps: [{ name: 'ext_to_real', type: 'ipv4_addr', valueType: 'ipv4_addr', elements: [...natTable(10_000).maps![0]!.elements, ['10.99.0.1', '192.168.99.1']] }] });
+    const grown = normalizeTable({ ...natTable(10_000), maps: [{ name: 'ext_to_real', type: 'ipv4_addr', valueType: 'ipv4_addr', elements: [...((natTable(10_000).maps ?? [])[0]?.elements ?? []), ['10.99.0.1', '192.168.99.1']] }] });
     expect(planTable(big, grown).script).toBe('add element inet strait ext_to_real { 10.99.0.1 : 192.168.99.1 }\n');
   });
 
   it('rewrites only the chain whose rules changed', () => {
     const a = normalizeTable(natTable(1));
     const spec = natTable(1);
-    const b = normalizeTable({ ...spec, chains: [spec.chains[0]!, { ...spec.chains[1]!, rules: ['oifname "strait.gw" masquerade'] }] });
+    const b = normalizeTable({ ...spec, chains: [(spec.chains[0] as NftChainSpec), { ...(spec.chains[1] as NftChainSpec), rules: ['oifname "strait.gw" masquerade'] }] });
     expect(planTable(a, b).script).toBe(
       `flush chain inet strait post\nadd rule inet strait post oifname "strait.gw" masquerade comment "${ruleTag('oifname "strait.gw" masquerade')}"\n`,
     );
     // a policy change updates the chain in place
-    const c = normalizeTable({ ...spec, chains: [{ ...spec.chains[0]!, policy: 'drop' }, spec.chains[1]!] });
+    const c = normalizeTable({ ...spec, chains: [{ ...(spec.chains[0] as NftChainSpec), policy: 'drop' }, (spec.chains[1] as NftChainSpec)] });
     expect(planTable(a, c).script).toBe('add chain inet strait pre { type nat hook prerouting priority -100 ; policy drop ; }\n');
   });
 
   it('a removed set forces all chains to be rewritten before it is deleted', () => {
     const a = normalizeTable(natTable(1));
     const spec = natTable(1);
-    const b = normalizeTable({ ...spec, sets: [], chains: [spec.chains[0]!, { ...spec.chains[1]!, rules: [] }] });
+    const b = normalizeTable({ ...spec, sets: [], chains: [(spec.chains[0] as NftChainSpec), { ...(spec.chains[1] as NftChainSpec), rules: [] }] });
     expect(planTable(a, b).script.split('\n')).toEqual([
       'flush chain inet strait pre',
       'flush chain inet strait post',
@@ -112,9 +112,9 @@ const LISTED = {
 describe('nftables reading', () => {
   it('parses nft -j list table into canonical elements', () => {
     const t = parseTable(LISTED, 'inet', 'strait', 'nft -j list table inet strait', 'gw');
-    expect([...t.sets.get('nets')!.elements.keys()]).toEqual(['10.0.0.0/8', '172.16.0.1-172.16.0.9', '192.168.1.1']);
-    expect([...t.sets.get('vm')!.elements]).toEqual([['10.0.0.1 . 80', 'accept'], ['10.0.0.2 . 443', 'jump reg_x']]);
-    expect([...t.sets.get('protos')!.elements.keys()]).toEqual(['6', '17', '200']);
+    expect([...t.sets.get('nets')?.elements.keys() ?? []]).toEqual(['10.0.0.0/8', '172.16.0.1-172.16.0.9', '192.168.1.1']);
+    expect([...(t.sets.get('vm')?.elements ?? [])]).toEqual([['10.0.0.1 . 80', 'accept'], ['10.0.0.2 . 443', 'jump reg_x']]);
+    expect([...t.sets.get('protos')?.elements.keys() ?? []]).toEqual(['6', '17', '200']);
     expect(t.chains.get('pre')).toMatchObject({ handle: 1, priority: -100, ruleHandles: [8] });
     // what was read equals the same desired state: nothing to do
     const want = normalizeTable({
@@ -176,5 +176,59 @@ describe('nftables reading', () => {
     expect(after?.sets.get('ext_to_real')?.handle).toBe(before?.sets.get('ext_to_real')?.handle);
     await net.nft.deleteTable(HOST, 'inet', 'strait');
     expect(await net.nft.listTables(HOST)).toEqual([{ family: 'ip', name: 'filter' }]);
+  });
+});
+
+describe('nftables incremental paths', () => {
+  it('trustLastApplied skips the read; a stale memory is repaired by one re-read and retry', async () => {
+    let listed = 0;
+    let failNextWrite = false;
+    const rec = new RecordingRunner((_c, args, opts) => {
+      if (args.includes('list')) {
+        listed++;
+        return { fail: 'Error: No such file or directory', exitCode: 1 };
+      }
+      if (failNextWrite && opts.input?.startsWith('delete element')) {
+        failNextWrite = false;
+        return { fail: 'Error: Could not process rule: No such file or directory', exitCode: 1 };
+      }
+      return '';
+    });
+    const nft = new NftTables(rec);
+    await nft.apply('gw', natTable(100));
+    expect(listed).toBe(1);
+    rec.clear();
+    const r = await nft.apply('gw', natTable(100, { index: 5, to: '172.16.0.5' }), { trustLastApplied: true });
+    expect(listed).toBe(1);
+    expect(rec.commands.map((c) => c.line)).toEqual(['nft -f - (netns gw)']);
+    expect(r.script).toBe('delete element inet strait ext_to_real { 10.0.0.5 }\nadd element inet strait ext_to_real { 10.0.0.5 : 172.16.0.5 }\n');
+    // memory says 10.0.0.5 → 172.16.0.5, the kernel disagrees: the write fails, one read, one retry
+    failNextWrite = true;
+    rec.clear();
+    await nft.apply('gw', natTable(100), { trustLastApplied: true });
+    expect(listed).toBe(2);
+    expect(rec.writes).toHaveLength(2);
+  });
+
+  it('updateElements writes only the changed elements', async () => {
+    const net = new FakeNetwork();
+    await net.nft.apply(HOST, natTable(10_000));
+    const ref = { family: 'inet' as const, table: 'strait', name: 'ext_to_real' };
+    const r = await net.nft.updateElements(HOST, ref, { add: [['10.0.0.7', '172.16.0.7'], ['10.99.0.1', '172.16.0.8'], ['10.0.0.8', '192.168.0.8']], delete: ['10.0.0.9', '10.98.0.1'] });
+    expect(r.script).toBe(
+      'delete element inet strait ext_to_real { 10.0.0.9, 10.0.0.7 }\nadd element inet strait ext_to_real { 10.0.0.7 : 172.16.0.7, 10.99.0.1 : 172.16.0.8 }\n',
+    );
+    expect((await net.nft.updateElements(HOST, ref, { add: [['10.0.0.7', '172.16.0.7']] })).writes).toBe(0);
+    const t = await net.nft.read(HOST, 'inet', 'strait');
+    expect(t?.sets.get('ext_to_real')?.elements.size).toBe(10_000);
+    await expect(net.nft.updateElements(HOST, { ...ref, name: 'nope' }, { add: [] })).rejects.toThrow('has no set or map "nope"');
+    await expect(net.nft.updateElements(HOST, ref, { add: [['10.0.0.1', 'x']] })).rejects.toThrow('map ext_to_real.add[0][1]: "x" is not an IPv4 address');
+    // the real port remembers what it committed
+    const rec = new RecordingRunner((_c, args) => (args.includes('list') ? { fail: 'Error: No such file or directory', exitCode: 1 } : ''));
+    const nft = new NftTables(rec);
+    await nft.apply('gw', natTable(10));
+    rec.clear();
+    await nft.updateElements('gw', ref, { add: [['10.0.0.1', '172.16.0.1']] });
+    expect(rec.commands.map((c) => c.input)).toEqual(['delete element inet strait ext_to_real { 10.0.0.1 }\nadd element inet strait ext_to_real { 10.0.0.1 : 172.16.0.1 }\n']);
   });
 });

@@ -149,9 +149,85 @@ export interface NftPort {
   /** A Strait table as it is in the kernel, or undefined when absent. */
   read(netns: Netns, family: NftFamily, name: string): Promise<NftTable | undefined>;
   /** Makes the table exactly `desired` in one transaction (nothing when it already is). */
-  apply(netns: Netns, desired: NftTableSpec): Promise<NftApplyReport>;
+  apply(netns: Netns, desired: NftTableSpec, opts?: NftApplyOptions): Promise<NftApplyReport>;
+  /**
+   * Changes some elements of one set or map, without restating the others: `add` entries are
+   * set (a map key whose value differs is deleted and re-added), `delete` keys are removed when
+   * present. One transaction of O(changed elements). The table must have been applied before.
+   */
+  updateElements(netns: Netns, ref: NftSetRef, changes: NftElementChanges): Promise<NftApplyReport>;
   /** Deletes one of Strait's tables (refuses other names); no-op when absent. */
   deleteTable(netns: Netns, family: NftFamily, name: string): Promise<NftApplyReport>;
+}
+
+export interface NftApplyOptions {
+  /**
+   * Diff against the state this port last committed for the table instead of reading the table
+   * back (`nft -j list table` costs O(table size)). When the transaction fails because the
+   * kernel differs from that memory, the memory is dropped and the apply is retried once after a
+   * fresh read. Changes made behind Strait's back are repaired by the next apply without it.
+   */
+  readonly trustLastApplied?: boolean;
+}
+
+export interface NftSetRef {
+  readonly family: NftFamily;
+  readonly table: string;
+  /** Set or map name. */
+  readonly name: string;
+}
+
+export interface NftElementChanges {
+  /** Set keys, or `[key, value]` pairs for a map. */
+  readonly add?: Iterable<NftKey | readonly [NftKey, NftScalar]>;
+  readonly delete?: Iterable<NftKey>;
+}
+
+/** Plans an element update against a known table state; pure. */
+export function planElementUpdate(
+  table: NftTable,
+  ref: NftSetRef,
+  changes: NftElementChanges,
+): { script: string; added: number; removed: number; next: NftTable } {
+  const set = table.sets.get(ref.name);
+  if (!set) throw new NetSpecError('name', `${ref.family} ${ref.table} has no set or map ${JSON.stringify(ref.name)}`);
+  const interval = set.flags.includes('interval');
+  const f = `${set.isMap ? 'map' : 'set'} ${ref.name}`;
+  const want = new Map<string, string>();
+  let i = 0;
+  for (const e of changes.add ?? []) {
+    if (set.isMap) {
+      if (!Array.isArray(e) || e.length !== 2) throw new NetSpecError(`${f}.add[${i}]`, 'must be a [key, value] pair');
+      want.set(canonicalKey(`${f}.add[${i}][0]`, set.keyTypes, e[0] as NftKey, interval), canonicalScalar(`${f}.add[${i}][1]`, set.valueType as NftValueType, e[1] as NftScalar, set.intervalValues));
+    } else {
+      want.set(canonicalKey(`${f}.add[${i}]`, set.keyTypes, e as NftKey, interval), '');
+    }
+    i++;
+  }
+  const gone = new Set<string>();
+  i = 0;
+  for (const k of changes.delete ?? []) {
+    const key = canonicalKey(`${f}.delete[${i++}]`, set.keyTypes, k, interval);
+    if (want.has(key)) throw new NetSpecError(`${f}.delete`, `${key} is both added and deleted`);
+    gone.add(key);
+  }
+  const del: string[] = [];
+  const add: string[] = [];
+  const elements = new Map(set.elements);
+  for (const k of gone) {
+    if (elements.delete(k)) del.push(k);
+  }
+  for (const [k, v] of want) {
+    const cur = elements.get(k);
+    if (cur === v) continue;
+    if (cur !== undefined) del.push(k);
+    add.push(set.isMap ? `${k} : ${v}` : k);
+    elements.set(k, v);
+  }
+  const lines = [...elementLines('delete', table, set, del), ...elementLines('add', table, set, add)];
+  const sets = new Map(table.sets);
+  sets.set(set.name, { ...set, elements });
+  return { script: lines.length ? `${lines.join('\n')}\n` : '', added: add.length, removed: del.length, next: { ...table, sets } };
 }
 
 const RESERVED_WORDS = new Set(['map', 'set', 'snat', 'dnat', 'table', 'chain', 'rule', 'element', 'flush', 'delete', 'add', 'type', 'hook', 'policy', 'priority', 'counter', 'meter', 'flowtable', 'limit', 'quota', 'ct', 'meta', 'ip', 'ip6', 'inet', 'tcp', 'udp', 'accept', 'drop', 'return', 'jump', 'goto', 'continue', 'masquerade', 'redirect', 'reject', 'log', 'queue', 'fwd', 'dup', 'notrack', 'synproxy', 'secmark']);
@@ -558,6 +634,8 @@ function nftMissing(e: unknown): boolean {
 
 export class NftTables implements NftPort {
   readonly #runner: CommandRunner;
+  /** What this port last committed per table (`netns|family|name`); see {@link NftApplyOptions}. */
+  readonly #committed = new Map<string, NftTable>();
 
   constructor(runner: CommandRunner = defaultCommandRunner()) {
     this.#runner = runner;
@@ -594,14 +672,46 @@ export class NftTables implements NftPort {
     return parseTable(parseJsonOutput(stdout, command, netns, {}), family, name, command, netns);
   }
 
-  async apply(netns: Netns, desired: NftTableSpec): Promise<NftApplyReport> {
+  async apply(netns: Netns, desired: NftTableSpec, opts: NftApplyOptions = {}): Promise<NftApplyReport> {
     const want = normalizeTable(desired);
-    const current = await this.read(netns, want.family, want.name);
+    const key = `${netns ?? ''}|${want.family}|${want.name}`;
+    const remembered = opts.trustLastApplied ? this.#committed.get(key) : undefined;
+    const current = remembered ?? (await this.read(netns, want.family, want.name));
     const plan = planTable(current, want);
-    if (plan.script === '') return { changed: false, writes: 0, script: '', chainsRewritten: 0, elementsAdded: 0, elementsRemoved: 0 };
-    await this.#runner.run('nft', ['-f', '-'], { ...(netns ? { netns } : {}), input: plan.script });
+    if (plan.script === '') {
+      this.#committed.set(key, want);
+      return { changed: false, writes: 0, script: '', chainsRewritten: 0, elementsAdded: 0, elementsRemoved: 0 };
+    }
+    try {
+      await this.#runner.run('nft', ['-f', '-'], { ...(netns ? { netns } : {}), input: plan.script });
+    } catch (e) {
+      this.#committed.delete(key);
+      if (remembered) return this.apply(netns, desired); // the kernel differed from memory: read and retry
+      throw e;
+    }
+    this.#committed.set(key, want);
     const { script, chainsRewritten, elementsAdded, elementsRemoved } = plan;
     return { changed: true, writes: 1, script, chainsRewritten, elementsAdded, elementsRemoved };
+  }
+
+  async updateElements(netns: Netns, ref: NftSetRef, changes: NftElementChanges): Promise<NftApplyReport> {
+    assertStraitTableName(ref.table);
+    const key = `${netns ?? ''}|${ref.family}|${ref.table}`;
+    let table = this.#committed.get(key);
+    if (!table) {
+      table = await this.read(netns, ref.family, ref.table);
+      if (!table) throw new NetSpecError('table', `${ref.family} ${ref.table} does not exist${netns ? ` in netns ${netns}` : ''}`);
+    }
+    const plan = planElementUpdate(table, ref, changes);
+    if (plan.script === '') return { changed: false, writes: 0, script: '', chainsRewritten: 0, elementsAdded: 0, elementsRemoved: 0 };
+    try {
+      await this.#runner.run('nft', ['-f', '-'], { ...(netns ? { netns } : {}), input: plan.script });
+    } catch (e) {
+      this.#committed.delete(key);
+      throw e;
+    }
+    this.#committed.set(key, plan.next);
+    return { changed: true, writes: 1, script: plan.script, chainsRewritten: 0, elementsAdded: plan.added, elementsRemoved: plan.removed };
   }
 
   async deleteTable(netns: Netns, family: NftFamily, name: string): Promise<NftApplyReport> {
@@ -609,6 +719,7 @@ export class NftTables implements NftPort {
     const exists = (await this.listTables(netns)).some((t) => t.family === family && t.name === name);
     if (!exists) return { changed: false, writes: 0, script: '', chainsRewritten: 0, elementsAdded: 0, elementsRemoved: 0 };
     const script = `delete table ${family} ${name}\n`;
+    this.#committed.delete(`${netns ?? ''}|${family}|${name}`);
     await this.#runner.run('nft', ['-f', '-'], { ...(netns ? { netns } : {}), input: script });
     return { changed: true, writes: 1, script, chainsRewritten: 0, elementsAdded: 0, elementsRemoved: 0 };
   }

@@ -2,7 +2,7 @@ import { HOST } from './apply-report.ts';
 import { describe, expect, it } from 'vitest';
 import { FakeNetwork } from './fake/fake-network.ts';
 import { RecordingRunner } from './recording-runner.ts';
-import { IpRules } from './rules.ts';
+import { IpRules, type RuleSpec } from './rules.ts';
 
 const V4 = JSON.stringify([
   { priority: 0, src: 'all', table: '255' },
@@ -34,7 +34,7 @@ describe('rules', () => {
     ];
     expect((await new IpRules(rec).apply(HOST, same)).writes).toBe(0);
     expect(rec.writes).toHaveLength(0);
-    const r = await new IpRules(rec).apply(HOST, [same[0]!, { priority: 102, from: 'fd00::/8', table: 18952 }, same[2]!]);
+    const r = await new IpRules(rec).apply(HOST, [same[0] as RuleSpec, { priority: 102, from: 'fd00::/8', table: 18952 }, same[2] as RuleSpec]);
     expect(r).toMatchObject({ added: 1, removed: 1, writes: 1 });
     expect(rec.writes[0]?.input).toBe(
       'rule add priority 102 from fd00::/8 lookup 18952 protocol 201\n' +

@@ -2,7 +2,10 @@ import type { Netns } from '../apply-report.ts';
 import {
   NFT_FAMILIES,
   normalizeTable,
+  planElementUpdate,
   planTable,
+  type NftElementChanges,
+  type NftSetRef,
   type NftApplyReport,
   type NftChain,
   type NftFamily,
@@ -67,6 +70,19 @@ export class FakeNftTables implements NftPort {
     ns.nft.set(key, { family: want.family, name: want.name, handle: current?.handle ?? this.#s.handle(), chains, sets });
     const { script, chainsRewritten, elementsAdded, elementsRemoved } = plan;
     return { changed: true, writes: 1, script, chainsRewritten, elementsAdded, elementsRemoved };
+  }
+
+  async updateElements(netns: Netns, ref: NftSetRef, changes: NftElementChanges): Promise<NftApplyReport> {
+    assertStraitTableName(ref.table);
+    const ns = this.#s.ns(netns);
+    const key = `${ref.family} ${ref.table}`;
+    const table = ns.nft.get(key);
+    if (!table) throw new NetSpecError('table', `${ref.family} ${ref.table} does not exist`);
+    const plan = planElementUpdate(table, ref, changes);
+    if (plan.script === '') return NO_CHANGE;
+    this.#s.write(netns, 'nft', plan.script.trimEnd().split('\n'));
+    ns.nft.set(key, plan.next);
+    return { changed: true, writes: 1, script: plan.script, chainsRewritten: 0, elementsAdded: plan.added, elementsRemoved: plan.removed };
   }
 
   async deleteTable(netns: Netns, family: NftFamily, name: string): Promise<NftApplyReport> {

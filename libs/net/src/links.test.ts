@@ -1,7 +1,7 @@
 import { HOST } from './apply-report.ts';
 import { describe, expect, it } from 'vitest';
 import { FakeNetwork } from './fake/fake-network.ts';
-import { IpLinks, NetOwnershipConflict, planLinks, type Link, type LinkSpec, type VxlanSpec } from './links.ts';
+import { IpLinks, NetOwnershipConflict, createArgs, planLinks, type Link, type LinkSpec, type VxlanSpec } from './links.ts';
 import { RecordingRunner } from './recording-runner.ts';
 
 function link(l: Partial<Link> & { name: string }): Link {
@@ -62,6 +62,18 @@ describe('links', () => {
     const owned = { ...tun, alias: 'strait:tunnel-operator', owner: 'tunnel-operator' };
     expect(planLinks([owned], [], 'tunnel-operator').ops.map((o) => o.args.join(' '))).toEqual(['link set dev wg-b alias ']);
     expect(() => planLinks([], [{ name: 'wg-b', kind: 'tun' }], 'x')).toThrow('a tun link is created by its daemon');
+  });
+
+  it('kernel wireguard, dummy and bridge links; bridges created before their slaves', () => {
+    expect(createArgs({ name: 'wg-b', kind: 'wireguard' })).toEqual(['link', 'add', 'wg-b', 'type', 'wireguard']);
+    expect(createArgs({ name: 'st-d', kind: 'dummy' })).toEqual(['link', 'add', 'st-d', 'type', 'dummy']);
+    const plan = planLinks([], [{ name: 'st-d', kind: 'dummy', master: 'st-br' }, { name: 'st-br', kind: 'bridge' }], 'x');
+    expect(plan.ops.map((o) => o.args.join(' '))).toEqual([
+      'link add st-br type bridge',
+      'link set dev st-br alias strait:x up',
+      'link add st-d type dummy',
+      'link set dev st-d alias strait:x master st-br up',
+    ]);
   });
 
   it('validates specs', () => {

@@ -40,6 +40,10 @@ export abstract class CableDriverBase<P extends PeerRecord, V = unknown> impleme
     return run;
   }
 
+  validate(spec: PeerSpec): void {
+    this.prepare(spec);
+  }
+
   init(): Promise<void> {
     this.initPromise ??= this.doInit().catch((err: unknown) => {
       this.initPromise = undefined;

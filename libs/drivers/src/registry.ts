@@ -56,7 +56,7 @@ export function defaultRegistry(): DriverRegistry {
 /**
  * All cables of one gateway: a driver per backend, created on first use, and the peer → backend choice.
  * One gateway can reach one cluster over WireGuard and another over IPsec at the same time. A peer that
- * changes backend is disconnected from the old driver after it is connected on the new one. Remote subnets
+ * changes backend is validated by the new driver, disconnected from the old one, then connected. Remote subnets
  * must not overlap across all peers of all drivers (checked before anything changes).
  */
 export class Cables {
@@ -92,8 +92,14 @@ export class Cables {
       [...this.assignment.entries()].map(([clusterId, a]) => ({ clusterId, remoteSubnets: normalizePeer(a.spec.backend, a.spec, 1).remoteSubnets })),
     );
     const previous = this.assignment.get(norm.clusterId);
-    const status = await this.driver(backend).connect(spec);
-    if (previous && previous.backend !== backend) await this.drivers.get(previous.backend)?.disconnect(norm.clusterId);
+    const driver = this.driver(backend);
+    driver.validate(spec);
+    if (previous && previous.backend !== backend) {
+      // Routes to the peer's subnets can point into one tunnel only: the old driver lets go first.
+      await this.drivers.get(previous.backend)?.disconnect(norm.clusterId);
+      this.assignment.delete(norm.clusterId);
+    }
+    const status = await driver.connect(spec);
     this.assignment.set(norm.clusterId, { backend, spec });
     return status;
   }

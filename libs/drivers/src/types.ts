@@ -95,6 +95,8 @@ export interface ConnectionStatus {
 
 export interface CableDriver {
   readonly backend: Backend;
+  /** Checks a peer spec without changing anything; throws DriverConfigError naming the field. */
+  validate(peer: PeerSpec): void;
   /** Prepares (or adopts) the shared machinery: link, daemon, nft table. Idempotent. */
   init(): Promise<void>;
   /** Creates or updates one peer; re-applying the same spec changes nothing. */

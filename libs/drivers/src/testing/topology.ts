@@ -105,6 +105,9 @@ export async function createTopology(opts: TopologyOptions = {}): Promise<Topolo
     for (const ns of [wanNetns, ...gateways.flatMap((g) => [g.netns, g.podNetns])]) {
       await sh('ip', ['netns', 'add', ns]);
       created.push(ns);
+      // No IPv6 duplicate address detection: link-local addresses (and their routes) exist at once, so
+      // kernel snapshots taken right after set-up are stable.
+      await nsExec(ns, 'sysctl', ['-qw', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0']);
       await ip(ns, 'link', 'set', 'lo', 'up');
     }
     await ip(wanNetns, 'link', 'add', 'br0', 'mtu', String(wanMtu), 'type', 'bridge');
@@ -175,4 +178,27 @@ export async function waitFor(what: string, fn: () => Promise<boolean>, timeoutM
     await new Promise((r) => setTimeout(r, stepMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
+}
+
+export interface KernelSnapshot {
+  readonly links: string[];
+  readonly addresses: string[];
+  readonly routes: string[];
+  readonly rules: string[];
+  readonly nftTables: string[];
+  readonly processes: number;
+}
+
+/** What a namespace holds, in comparable text form (ifindex-free), to prove "nothing else changed". */
+export async function snapshot(netns: string): Promise<KernelSnapshot> {
+  const j = async (args: string[]) => JSON.parse((await sh('ip', ['-n', netns, '-j', ...args])) || '[]') as Record<string, unknown>[];
+  const links = (await j(['-d', 'link', 'show'])).map((l) => `${l['ifname']} ${(l['linkinfo'] as { info_kind?: string } | undefined)?.info_kind ?? ''} ${l['ifalias'] ?? ''} mtu=${l['mtu']}`).sort();
+  const addresses = (await j(['addr', 'show'])).flatMap((l) => ((l['addr_info'] as { local: string; prefixlen: number }[]) ?? []).map((a) => `${l['ifname']} ${a.local}/${a.prefixlen}`)).sort();
+  const routes = [...(await j(['-4', 'route', 'show', 'table', 'all'])), ...(await j(['-6', 'route', 'show', 'table', 'all']))]
+    .map((r) => `${r['table'] ?? 'main'} ${r['type'] ?? ''} ${r['dst']} ${r['dev'] ?? ''} ${r['gateway'] ?? ''} ${r['protocol'] ?? ''}`)
+    .sort();
+  const rules = (await j(['rule', 'show'])).map((r) => `${r['priority']} ${r['src'] ?? 'all'} ${r['table']}`).sort();
+  const nftTables = (await nsExec(netns, 'nft', ['list', 'tables'])).split('\n').filter(Boolean).sort();
+  const processes = (await sh('ip', ['netns', 'pids', netns])).split('\n').filter(Boolean).length;
+  return { links, addresses, routes, rules, nftTables, processes };
 }

@@ -15,7 +15,7 @@ describe('links', () => {
     const plan = planLinks([], [{ name: 'strait.host', kind: 'veth', mtu: 1420, peer: { name: 'strait.gw', netns: 'strait-netns' } }], 'tunnel-operator');
     expect(plan.ops.map((o) => o.args.join(' '))).toEqual([
       'link add strait.host type veth peer name strait.gw',
-      'link set dev strait.gw alias strait:tunnel-operator mtu 1420',
+      'link set dev strait.gw alias strait:tunnel-operator/peer mtu 1420',
       'link set dev strait.gw netns strait-netns',
       'link set dev strait.host alias strait:tunnel-operator mtu 1420 up',
     ]);
@@ -62,6 +62,16 @@ describe('links', () => {
     const owned = { ...tun, alias: 'strait:tunnel-operator', owner: 'tunnel-operator' };
     expect(planLinks([owned], [], 'tunnel-operator').ops.map((o) => o.args.join(' '))).toEqual(['link set dev wg-b alias ']);
     expect(() => planLinks([], [{ name: 'wg-b', kind: 'tun' }], 'x')).toThrow('a tun link is created by its daemon');
+  });
+
+  it('the second end of a pair lives with the first: not deleted on its own, configured when listed', () => {
+    const a = link({ name: 'va', kind: 'veth', alias: 'strait:op', owner: 'op', peer: 'vb' });
+    const b = link({ name: 'vb', kind: 'veth', alias: 'strait:op/peer', owner: 'op', peerEnd: true, peer: 'va', up: false });
+    const spec: LinkSpec = { name: 'va', kind: 'veth', peer: { name: 'vb' } };
+    expect(planLinks([a, b], [spec], 'op').ops).toEqual([]);
+    expect(planLinks([b], [], 'op').ops).toEqual([]); // e.g. the gateway namespace's view
+    expect(planLinks([a, b], [], 'op').ops.map((o) => o.args.join(' '))).toEqual(['link del dev va']);
+    expect(planLinks([a, b], [spec, { name: 'vb', kind: 'veth', peer: { name: 'va' } }], 'op').ops.map((o) => o.args.join(' '))).toEqual(['link set dev vb up']);
   });
 
   it('kernel wireguard, dummy and bridge links; bridges created before their slaves', () => {

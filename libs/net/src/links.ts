@@ -2,7 +2,7 @@ import { report, type ApplyReport, type Netns } from './apply-report.ts';
 import { defaultCommandRunner, runJson, type CommandRunner } from './exec.ts';
 import { runIpTransaction, type IpOp } from './ip-batch.ts';
 import { canonicalIp, ipFamily } from './ip-address.ts';
-import { ownerAlias, ownerOfAlias } from './ownership.ts';
+import { isPeerAlias, ownerAlias, ownerOfAlias, peerAlias } from './ownership.ts';
 import { NetSpecError, OutputReader, checkIfName, checkInt, checkNetnsName } from './validate.ts';
 
 /**
@@ -81,6 +81,8 @@ export interface Link {
   readonly alias: string | undefined;
   /** Strait owner from the alias, if any. */
   readonly owner: string | undefined;
+  /** The second end of a Strait veth (alias `strait:<owner>/peer`): never deleted on its own. */
+  readonly peerEnd?: boolean;
   readonly mac: string | undefined;
   /** The other end of a veth when it is in the same namespace. */
   readonly peer: string | undefined;
@@ -284,6 +286,12 @@ export function planLinks(current: readonly Link[], desired: readonly LinkSpec[]
       continue;
     }
     if (cur.owner === owner) {
+      if (cur.peerEnd && s.kind === 'veth') {
+        // The second end of a pair: configure it, never recreate it from this side.
+        if (hasAttrs(changedAttrs(cur, s, alias))) updates.push({ from: cur, to: s });
+        else unchanged++;
+        continue;
+      }
       if (needsRecreate(cur, s)) {
         if (s.kind === 'tun') {
           throw new NetSpecError(`link ${s.name}`, `is a ${cur.kind ?? 'physical'} link, not a tun; Strait cannot create a tun`);
@@ -314,6 +322,7 @@ export function planLinks(current: readonly Link[], desired: readonly LinkSpec[]
 
   for (const l of current) {
     if (l.owner !== owner || desiredNames.has(l.name)) continue;
+    if (l.peerEnd) continue; // goes away with the first end of its pair
     if (l.kind === 'tun') releases.push(l);
     // A veth whose other end is being deleted too goes away with it.
     else if (!(l.kind === 'veth' && l.peer !== undefined && deletes.some((d) => d.name === l.peer))) deletes.push(l);
@@ -348,7 +357,8 @@ export function planLinks(current: readonly Link[], desired: readonly LinkSpec[]
 
 function changedAttrs(cur: Link, s: LinkSpec, alias: string): SetAttrs {
   const a: SetAttrs = {};
-  if (cur.alias !== alias) a.alias = alias;
+  const wantAlias = cur.peerEnd && cur.owner !== undefined ? peerAlias(cur.owner) : alias;
+  if (cur.alias !== wantAlias) a.alias = wantAlias;
   if (s.mtu !== undefined && cur.mtu !== s.mtu) a.mtu = s.mtu;
   const up = s.up ?? true;
   if (cur.up !== up) a.up = up;
@@ -373,7 +383,7 @@ function createOps(s: LinkSpec, alias: string, all: readonly LinkSpec[]): IpOp[]
     const mtu = peerSpec?.mtu ?? s.mtu;
     // Alias (and mtu) are set before the move: the alias travels with the device, so the peer
     // is Strait's in its namespace from the first moment.
-    ops.push({ args: setArgs(peer.name, { alias, ...(mtu !== undefined ? { mtu } : {}) }), undo: [] });
+    ops.push({ args: setArgs(peer.name, { alias: `${alias}/peer`, ...(mtu !== undefined ? { mtu } : {}) }), undo: [] });
     if (peer.netns !== undefined) {
       ops.push({ args: ['link', 'set', 'dev', peer.name, 'netns', peer.netns], undo: [] });
     } else if (peerSpec) {
@@ -430,6 +440,7 @@ export function parseLinks(json: unknown, command: string, netns: Netns): Link[]
       master: rd.optString(o, 'master', p),
       alias,
       owner: ownerOfAlias(alias),
+      peerEnd: isPeerAlias(alias),
       mac: rd.optString(o, 'address', p),
       peer: kind === 'veth' && o['link_netnsid'] === undefined ? rd.optString(o, 'link', p) : undefined,
       vxlan,

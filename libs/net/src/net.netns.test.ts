@@ -132,7 +132,9 @@ describe.skipIf(!canRun)('net ports on a real kernel', () => {
     const a = await links.list(A);
     expect(a.find((l) => l.name === 'st.a')).toMatchObject({ kind: 'veth', owner: OWNER, mtu: 1400, up: true });
     expect(a.find((l) => l.name === 'st-vx')?.vxlan).toMatchObject({ vni: 4242, local: '10.99.0.1', dev: 'st.a', learning: false });
-    expect((await links.get(B, 'st.b'))?.owner).toBe(OWNER);
+    expect(await links.get(B, 'st.b')).toMatchObject({ owner: OWNER, peerEnd: true, up: true, mtu: 1400 });
+    // the second end lives with the first: an apply in B that does not list it leaves it alone
+    expect((await links.apply(B, [], { owner: OWNER })).writes).toBe(0);
     expect((await routes.list(A, { tables: [TABLE] })).map((r) => r.dst).sort()).toEqual(['0.0.0.0/0', '10.10.0.0/16', '10.11.0.0/16', '10.12.0.0/16']);
     expect(await rules.list(A)).toHaveLength(2);
     expect([...(await sysctl.get(A, ['net.ipv4.ip_forward', confKey(4, 'st.a', 'rp_filter')])).values()]).toEqual(['1', '2']);

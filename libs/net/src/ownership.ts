@@ -8,7 +8,10 @@
  *   `RTPROT_*` list. To show it by name, add `201 strait` to `/etc/iproute2/rt_protos.d/strait.conf`.
  *   Strait always reads with `ip -N` (numeric), so the name is cosmetic.
  * - Links: the interface alias `strait:<owner>` (`ip link set X alias strait:tunnel-operator`).
- *   The alias survives a move to another namespace, which is how the peer of a veth stays owned.
+ *   The second end of a veth Strait created carries `strait:<owner>/peer`: it is owned (its
+ *   addresses, mtu, up are managed when it is listed) but it lives and dies with the first end,
+ *   so an apply that does not list it leaves it alone. The alias survives a move to another
+ *   namespace, which is how the peer stays owned there.
  * - Addresses, neighbours and fdb entries: they live on an owned link.
  * - nftables: tables whose name starts with `strait` (`inet strait`, `inet strait_mss`).
  */
@@ -44,11 +47,24 @@ export function ownerAlias(owner: string): string {
   return `${ALIAS_PREFIX}${owner}`;
 }
 
+export const PEER_SUFFIX = '/peer';
+
+/** `strait:<owner>/peer`, the alias of the second end of a veth pair. */
+export function peerAlias(owner: string): string {
+  return `${ownerAlias(owner)}${PEER_SUFFIX}`;
+}
+
 /** The owner encoded in a link alias, or undefined when the alias is not Strait's. */
 export function ownerOfAlias(alias: string | undefined): string | undefined {
   if (!alias?.startsWith(ALIAS_PREFIX)) return undefined;
-  const owner = alias.slice(ALIAS_PREFIX.length);
+  let owner = alias.slice(ALIAS_PREFIX.length);
+  if (owner.endsWith(PEER_SUFFIX)) owner = owner.slice(0, -PEER_SUFFIX.length);
   return OWNER_RE.test(owner) ? owner : undefined;
+}
+
+/** Whether the alias marks the second end of a Strait veth pair. */
+export function isPeerAlias(alias: string | undefined): boolean {
+  return ownerOfAlias(alias) !== undefined && (alias as string).endsWith(PEER_SUFFIX);
 }
 
 export function assertOwnedProto(proto: number): void {

@@ -41,7 +41,7 @@ export class FakeLinks implements LinksPort {
     for (const s of plan.creates) this.#create(netns, ns, s, alias, byName);
     for (const { to } of [...plan.adopts, ...plan.updates]) {
       const cur = ns.links.get(to.name) as Link;
-      ns.links.set(to.name, { ...cur, alias, owner: scope.owner, mtu: to.mtu ?? cur.mtu, up: to.up ?? true, master: to.master });
+      ns.links.set(to.name, { ...cur, alias: cur.peerEnd ? `${alias}/peer` : alias, owner: scope.owner, mtu: to.mtu ?? cur.mtu, up: to.up ?? true, master: to.master });
     }
     for (const l of plan.releases) ns.links.set(l.name, { ...l, alias: undefined, owner: undefined });
     return report(
@@ -114,7 +114,7 @@ export class FakeLinks implements LinksPort {
     if (s.kind === 'veth' && s.peer) {
       const peerNs = s.peer.netns === undefined ? ns : this.#s.ns(s.peer.netns);
       const peerSpec = s.peer.netns === undefined ? byName.get(s.peer.name) : undefined;
-      const peer = base(s.peer.name, 'veth', peerSpec?.mtu ?? s.mtu, peerSpec ? (peerSpec.up ?? true) : false, peerSpec?.master);
+      const peer = { ...base(s.peer.name, 'veth', peerSpec?.mtu ?? s.mtu, peerSpec ? (peerSpec.up ?? true) : false, peerSpec?.master), alias: `${alias}/peer`, peerEnd: true };
       const same = s.peer.netns === undefined;
       ns.links.set(s.name, { ...link, peer: same ? s.peer.name : undefined });
       peerNs.links.set(s.peer.name, { ...peer, peer: same ? s.name : undefined });

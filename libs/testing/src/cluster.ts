@@ -7,8 +7,7 @@ import { ApiServer } from './kube-apiserver.ts';
 import { ControllerManager } from './kube-controller-manager.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { createCa, createServiceAccountKeys, issueClientCert, issueServerCert, type CertFiles, type CertificateAuthority, type ServiceAccountKeys } from './pki.ts';
-import { freePort } from './ports.ts';
-import { ProcessFailedError } from './process.ts';
+import { freePort, withPortRetry } from './ports.ts';
 import type { ClusterHandle, ClusterUser } from './types.ts';
 import { createClusterUser, loadKubeConfig } from './users.ts';
 
@@ -45,21 +44,6 @@ export function apiServerSans(serviceCidr: string): { dnsNames: string[]; ips: s
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
     ips: ['127.0.0.1', firstServiceIp(serviceCidr)],
   };
-}
-
-/** Another process took a port between our probe and the bind: worth one more try with fresh ports. */
-function isPortClash(err: unknown): boolean {
-  return err instanceof ProcessFailedError && /address already in use/i.test(err.logTail);
-}
-
-async function withPortRetry<T>(attempt: () => Promise<T>, tries = 3): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (i >= tries || !isPortClash(err)) throw err;
-    }
-  }
 }
 
 interface Pki {

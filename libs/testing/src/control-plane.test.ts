@@ -25,6 +25,7 @@ describe('normalizeClusters', () => {
     expect(() => normalizeClusters(1.5)).toThrow(/integer between 0 and 16/);
     expect(() => normalizeClusters([{ name: 'Not_A_Label' }])).toThrow(/is not a DNS label/);
     expect(() => normalizeClusters([{ name: 'a' }, { name: 'a' }])).toThrow(/"a" is used twice/);
+    expect(() => normalizeClusters([{ name: 'b', serviceCidr: '10.0.0.1/24' }])).toThrow(/cluster b: service CIDR 10.0.0.1\/24 has host bits set/);
   });
 });
 

@@ -1,31 +1,38 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { locateBinaries } from './binaries.ts';
+import { firstServiceIp } from './cidr.ts';
 import { Cluster, DEFAULT_SERVICE_CIDR, assertClusterName } from './cluster.ts';
 import { NatsServer } from './nats.ts';
-import { freePort } from './ports.ts';
-import { ProcessFailedError, registerExitCleanup } from './process.ts';
+import { freePort, withPortRetry } from './ports.ts';
+import { registerExitCleanup } from './process.ts';
 import type { ClusterHandle, ClusterOptions, ControlPlane, ControlPlaneOptions, NatsHandle } from './types.ts';
 import { createWorkdir, releaseWorkdir, releaseWorkdirSync, sweepStaleWorkdirs } from './workdir.ts';
 
 /** Normalises the `clusters` option into one entry per cluster with a unique, valid name. */
 export function normalizeClusters(clusters: ControlPlaneOptions['clusters']): Array<Required<Pick<ClusterOptions, 'name' | 'controllerManager' | 'serviceCidr'>> & ClusterOptions> {
+  if (typeof clusters === 'number' && (!Number.isInteger(clusters) || clusters < 0 || clusters > 16)) {
+    throw new Error(`clusters must be an integer between 0 and 16, got ${clusters}`);
+  }
   const list: ClusterOptions[] =
     clusters === undefined
       ? [{}]
       : typeof clusters === 'number'
         ? Array.from({ length: clusters }, () => ({}))
         : clusters;
-  if (typeof clusters === 'number' && (!Number.isInteger(clusters) || clusters < 0 || clusters > 16)) {
-    throw new Error(`clusters must be an integer between 0 and 16, got ${clusters}`);
-  }
   const seen = new Set<string>();
   return list.map((c, i) => {
     const name = c.name ?? `cluster-${i + 1}`;
     assertClusterName(name);
     if (seen.has(name)) throw new Error(`cluster name ${JSON.stringify(name)} is used twice`);
     seen.add(name);
-    return { ...c, name, controllerManager: c.controllerManager ?? false, serviceCidr: c.serviceCidr ?? DEFAULT_SERVICE_CIDR };
+    const serviceCidr = c.serviceCidr ?? DEFAULT_SERVICE_CIDR;
+    try {
+      firstServiceIp(serviceCidr);
+    } catch (err) {
+      throw new Error(`cluster ${name}: ${(err as Error).message}`, { cause: err });
+    }
+    return { ...c, name, controllerManager: c.controllerManager ?? false, serviceCidr };
   });
 }
 
@@ -104,25 +111,26 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const unregister = registerExitCleanup(() => releaseWorkdirSync(dir));
   progress(`starting ${specs.length} cluster(s)${withNats ? ' and NATS' : ''} in ${dir}`);
 
-  const clusters = specs.map(
-    (s) =>
-      new Cluster({
-        name: s.name,
-        dir: join(dir, s.name),
-        binaries: { etcd, apiServer, ...(controllerManager ? { controllerManager } : {}) },
-        controllerManager: s.controllerManager,
-        serviceCidr: s.serviceCidr,
-        ...(s.apiServerArgs ? { apiServerArgs: s.apiServerArgs } : {}),
-        ...(s.controllerManagerArgs ? { controllerManagerArgs: s.controllerManagerArgs } : {}),
-        progress,
-      }),
-  );
+  let clusters: Cluster[] = [];
   let nats: NatsServer | undefined;
   try {
+    clusters = specs.map(
+      (s) =>
+        new Cluster({
+          name: s.name,
+          dir: join(dir, s.name),
+          binaries: { etcd, apiServer, ...(controllerManager ? { controllerManager } : {}) },
+          controllerManager: s.controllerManager,
+          serviceCidr: s.serviceCidr,
+          ...(s.apiServerArgs ? { apiServerArgs: s.apiServerArgs } : {}),
+          ...(s.controllerManagerArgs ? { controllerManagerArgs: s.controllerManagerArgs } : {}),
+          progress,
+        }),
+    );
     const startNats = async () => {
       if (!withNats) return;
       const t = performance.now();
-      for (let attempt = 1; ; attempt++) {
+      const server = await withPortRetry(async () => {
         nats = new NatsServer({
           binary: natsBinary,
           dir: join(dir, 'nats'),
@@ -130,14 +138,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
           monitorPort: await freePort(),
           jetStream: opts.jetStream ?? false,
         });
-        try {
-          await nats.start();
-          break;
-        } catch (err) {
-          if (attempt >= 3 || !(err instanceof ProcessFailedError && /address already in use/i.test(err.logTail))) throw err;
-        }
-      }
-      progress(`nats-server ready at ${nats.url} (${Math.round(performance.now() - t)} ms)`);
+        await nats.start();
+        return nats;
+      });
+      progress(`nats-server ready at ${server.url} (${Math.round(performance.now() - t)} ms)`);
     };
     const startCluster = async (c: Cluster) => {
       await mkdir(c.dir, { recursive: true });

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { ProcessFailedError } from './process.ts';
 
 /** Ports this process has handed out; never handed out twice, so concurrent start-ups cannot collide. */
 const handedOut = new Set<number>();
@@ -37,4 +38,20 @@ export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push(await freePort(host));
   return out;
+}
+
+/** True when a process failed because another process took its port between our probe and its bind. */
+export function isPortClash(err: unknown): boolean {
+  return err instanceof ProcessFailedError && /address already in use/i.test(err.logTail);
+}
+
+/** Runs `attempt` (which should pick fresh ports each time) again after a port clash, up to `tries` times. */
+export async function withPortRetry<T>(attempt: () => Promise<T>, tries = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (i >= tries || !isPortClash(err)) throw err;
+    }
+  }
 }

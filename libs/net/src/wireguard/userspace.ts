@@ -182,4 +182,6 @@ export async function stopUserspaceDaemon(runDir: string, ifname: string, graceM
   }
   rmSync(statePath(runDir, ifname), { force: true });
   rmSync(uapiSocketPath(ifname, runDir), { force: true });
+  // Logs stay in Strait's private directories for post-mortems, but not in the system's socket directory.
+  if (runDir === DEFAULT_UAPI_DIR || runDir === '/run/wireguard') rmSync(daemonLogPath(runDir, ifname), { force: true });
 }

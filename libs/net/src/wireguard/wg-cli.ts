@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Arg, CommandRunner } from '../exec.ts';
 import { decodeKey, isValidKey, isZeroKey, keyFingerprint, publicKeyFromPrivate, validateKey } from './keys.ts';
 import { validateWgAllowedIp, validateWgEndpoint } from './uapi.ts';
@@ -5,8 +8,10 @@ import { WireGuardError, type WgDeviceConfig, type WgDeviceState, type WgPeerCon
 
 /**
  * WireGuardControl through the `wg` tool: the kernel implementation (and any userspace one whose socket
- * `wg` can see). Keys never go on the command line: the private key and pre-shared keys are passed as
- * `/dev/stdin` and written to the tool's stdin, one secret per invocation. Public keys are public.
+ * `wg` can see). Keys never go on the command line: `wg` reads the private key and pre-shared keys from
+ * files, written for the one invocation into a fresh private directory (0700, file 0600) and removed
+ * right after. (`/dev/stdin` does not work: Node's child stdin is a socket, which `wg` cannot fopen.)
+ * Public keys are public.
  */
 export class WgCli implements WireGuardControl {
   readonly ifname: string;
@@ -19,8 +24,20 @@ export class WgCli implements WireGuardControl {
     this.netns = netns;
   }
 
-  private opts(extra: { input?: string; secretInput?: boolean } = {}) {
-    return { ...(this.netns ? { netns: this.netns } : {}), ...extra };
+  private opts() {
+    return this.netns ? { netns: this.netns } : {};
+  }
+
+  /** Runs `wg` with a secret in a short-lived private file whose path replaces `@SECRET@` in args. */
+  private async withSecretFile(args: readonly Arg[], secret: string): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'strait-wg-'));
+    try {
+      const file = join(dir, 'key');
+      writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+      await this.runner.run('wg', args.map((a) => (a === '@SECRET@' ? file : a)), this.opts());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   async get(): Promise<WgDeviceState> {
@@ -41,7 +58,7 @@ export class WgCli implements WireGuardControl {
     if (config.listenPort !== undefined) head.push('listen-port', String(config.listenPort));
     if (config.fwmark !== undefined) head.push('fwmark', config.fwmark === 0 ? 'off' : String(config.fwmark));
     if (config.privateKey !== undefined) {
-      await this.runner.run('wg', [...head, 'private-key', '/dev/stdin'], this.opts({ input: `${config.privateKey}\n`, secretInput: true }));
+      await this.withSecretFile([...head, 'private-key', '@SECRET@'], config.privateKey);
     } else if (head.length > 2) {
       await this.runner.run('wg', head, this.opts());
     }
@@ -67,7 +84,7 @@ export class WgCli implements WireGuardControl {
       }
       if (peer.presharedKey === null) args.push('preshared-key', '/dev/null');
       if (typeof peer.presharedKey === 'string') {
-        await this.runner.run('wg', ['set', this.ifname, ...args, 'preshared-key', '/dev/stdin'], this.opts({ input: `${peer.presharedKey}\n`, secretInput: true }));
+        await this.withSecretFile(['set', this.ifname, ...args, 'preshared-key', '@SECRET@'], peer.presharedKey);
       } else {
         plain.push(...args);
       }

@@ -32,7 +32,9 @@ export abstract class CableDriverBase<P extends PeerRecord, V = unknown> impleme
   protected abstract doDisconnect(peer: P): Promise<void>;
   protected abstract doStatuses(peers: readonly P[]): Promise<ConnectionStatus[]>;
   protected abstract doCleanup(): Promise<void>;
-  protected async doClose(): Promise<void> {}
+  protected doClose(): Promise<void> {
+    return Promise.resolve();
+  }
 
   protected serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.tail.then(fn, fn);

@@ -138,4 +138,5 @@ export interface DriverLogger {
   debug(obj: object, msg?: string): void;
 }
 
-export const silentLogger: DriverLogger = { info() {}, warn() {}, error() {}, debug() {} };
+const noop = (): void => undefined;
+export const silentLogger: DriverLogger = { info: noop, warn: noop, error: noop, debug: noop };

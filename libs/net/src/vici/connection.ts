@@ -143,7 +143,7 @@ export class ViciConnection {
   onClose(listener: (err: Error | undefined) => void): () => void {
     if (this.closed) {
       queueMicrotask(() => listener(this.closedWith));
-      return () => {};
+      return () => undefined;
     }
     this.closeListeners.add(listener);
     return () => this.closeListeners.delete(listener);

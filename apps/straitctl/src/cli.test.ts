@@ -45,13 +45,44 @@ describe('straitctl', () => {
     [['version', '--output'], 'straitctl: version: --output needs a value\n'],
     [['version', 'extra'], 'straitctl: version: unexpected argument "extra"\n'],
     [['help', 'a', 'b'], 'straitctl: help: expects [command] (got 2 arguments)\n'],
-    [['help', 'nope'], 'straitctl: help: unknown command "nope" (commands: version, help)\n'],
-    [['nope'], 'straitctl: unknown command "nope" (commands: version, help)\n'],
+    [['help', 'nope'], 'straitctl: help: unknown command "nope" (commands: version, lab, help)\n'],
+    [['nope'], 'straitctl: unknown command "nope" (commands: version, lab, help)\n'],
     [['--loud'], 'straitctl: unknown flag --loud (a command comes first: straitctl <command> [flags])\n'],
   ])('%j exits 2 with one line', async (argv, line) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
     expect(r.err).toBe(line);
     expect(r.out).toBe('');
+  });
+});
+
+describe('straitctl lab', () => {
+  const run = async (argv: string[]) => {
+    let out = '';
+    let err = '';
+    const io = {
+      stdout: { write: (s: string) => ((out += s), true) } as never,
+      stderr: { write: (s: string) => ((err += s), true) } as never,
+      env: { STRAIT_LAB_DIR: '/nonexistent/strait-lab-test' },
+    };
+    const code = await runCli(argv, io, { version: '0.0.0' });
+    return { code, out, err };
+  };
+
+  it.each([
+    [['lab'], 'straitctl: lab: expects <up|status|logs SERVICE|down> (got 0 arguments)\n'],
+    [['lab', 'sideways'], 'straitctl: lab: action: invalid value "sideways": must be one of up, status, down, logs\n'],
+    [['lab', 'up', '--clusters=0'], 'straitctl: lab: --clusters: invalid value "0": must be a whole number from 1 to 8\n'],
+    [['lab', 'logs'], 'straitctl: lab: logs needs a SERVICE (one of tunnel-operator, natmapping-operator, route-agent, labeler-operator, broker-sync)\n'],
+  ])('%j exits 2 with one line', async (argv, line) => {
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(line);
+  });
+
+  it('status without a lab says so', async () => {
+    const r = await run(['lab', 'status']);
+    expect(r.code).toBe(3);
+    expect(r.out).toContain('No lab is running');
   });
 });

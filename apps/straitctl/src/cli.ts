@@ -34,6 +34,7 @@ interface Command {
 }
 
 const OUTPUTS = ['text', 'json'] as const;
+const LAB_ACTIONS = ['up', 'status', 'down', 'logs'] as const;
 
 const commands: Record<string, Command> = {
   version: {
@@ -45,6 +46,44 @@ const commands: Record<string, Command> = {
       const v = { straitctl: info.version, node: process.version, platform: `${process.platform}/${process.arch}` };
       io.stdout.write(output === 'json' ? `${JSON.stringify(v)}\n` : `straitctl ${v.straitctl} (node ${v.node}, ${v.platform})\n`);
       return 0;
+    },
+  },
+  lab: {
+    summary: 'the local multi-cluster lab: up, status, logs SERVICE, down',
+    usage: 'straitctl lab up [--clusters=N] | status [--json] | logs SERVICE [--cluster=C] [--lines=N] | down   (state in $STRAIT_LAB_DIR or <repo>/.lab)',
+    options: {
+      clusters: { type: 'string', default: '2' },
+      json: { type: 'boolean', default: false },
+      cluster: { type: 'string' },
+      lines: { type: 'string', default: '100' },
+    },
+    positionals: { min: 1, max: 2, names: '<up|status|logs SERVICE|down>' },
+    async run({ values, positionals, io }) {
+      const action = enumValue('action', positionals[0], LAB_ACTIONS);
+      const lab = await import('@strait/lab');
+      const dir = lab.labDir(io.env);
+      try {
+        switch (action) {
+          case 'up':
+            return await lab.labUp(dir, { clusters: intValue('--clusters', values['clusters'], 1, 8) }, io);
+          case 'status':
+            return await lab.labStatus(dir, { json: values['json'] === true }, io);
+          case 'down':
+            return await lab.labDown(dir, io);
+          case 'logs': {
+            const service = positionals[1];
+            if (!service) throw new UsageError(`logs needs a SERVICE (one of ${lab.LAB_SERVICES.join(', ')})`);
+            const cluster = typeof values['cluster'] === 'string' ? values['cluster'] : undefined;
+            return lab.labLogs(dir, service, { ...(cluster ? { cluster } : {}), lines: intValue('--lines', values['lines'], 1, 1_000_000) }, io);
+          }
+        }
+      } catch (err) {
+        if (err instanceof lab.LabError) {
+          io.stderr.write(`straitctl: lab ${action}: ${err.message}\n`);
+          return 1;
+        }
+        throw err;
+      }
     },
   },
   help: {
@@ -71,6 +110,14 @@ function enumValue<T extends string>(flag: string, value: unknown, allowed: read
     throw new UsageError(`${flag}: invalid value ${JSON.stringify(value)}: must be one of ${allowed.join(', ')}`);
   }
   return value as T;
+}
+
+function intValue(flag: string, value: unknown, min: number, max: number): number {
+  const n = typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag}: invalid value ${JSON.stringify(value)}: must be a whole number from ${min} to ${max}`);
+  }
+  return n;
 }
 
 function overview(): string {

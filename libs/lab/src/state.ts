@@ -1,0 +1,70 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+
+export type LabPhase = 'starting' | 'ready' | 'failed' | 'stopping';
+
+export interface ServiceState {
+  name: string;
+  cluster: string;
+  pid: number | undefined;
+  /** http://127.0.0.1:<port> serving /livez /readyz /metrics */
+  probe: string;
+  log: string;
+}
+
+export interface ClusterState {
+  name: string;
+  role: 'broker' | 'member';
+  server: string;
+  kubeconfig: string;
+  pids: number[];
+  services: ServiceState[];
+}
+
+export interface LabState {
+  version: 1;
+  daemonPid: number;
+  startedAt: string;
+  readyAt?: string;
+  phase: LabPhase;
+  error?: string;
+  dir: string;
+  controlPlaneDir?: string;
+  options: { clusters: number };
+  nats?: { url: string; user: string; passwordFile: string };
+  /** Every control-plane process (etcd, kube-apiserver, kube-controller-manager, nats-server). */
+  controlPlanePids: number[];
+  clusters: ClusterState[];
+}
+
+export function readState(file: string): LabState | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as LabState;
+    return s.version === 1 ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Atomic replace, so a reader never sees half a file. */
+export function writeState(file: string, state: LabState): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+export function pidAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Every pid the lab started (services and control-plane processes). */
+export function allPids(state: LabState): number[] {
+  const pids = [...state.controlPlanePids, ...state.clusters.flatMap((c) => [...c.pids, ...c.services.map((s) => s.pid ?? 0)])];
+  return [...new Set(pids.filter((p) => p > 0))];
+}

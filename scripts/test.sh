@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 
 bash scripts/setup.sh
+# Node 24 from node_modules first on PATH, also when this script is run without npm.
+export PATH="$PWD/node_modules/.bin:$PATH"
 
 [[ $(id -u) -eq 0 ]] || { echo "[test] the netns and integration tiers need root (network namespaces); run as root" >&2; exit 1; }
 

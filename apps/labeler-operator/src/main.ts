@@ -1,17 +1,35 @@
 import { packageVersion, runService, useBus, useKubeApi } from '@strait/runtime';
 import { configSpec } from './config.ts';
+import { startLabelerOperator } from './operator.ts';
 
 await runService({
   name: 'labeler-operator',
   version: packageVersion(new URL('../package.json', import.meta.url)),
-  summary: 'Strait labeler operator: labels the active gateway pod net.strait.io/gateway=active and the others standby, so the gateway Service selects the active one.',
+  summary:
+    'Strait labeler operator: labels the gateway pod that holds the gateway Lease net.strait.io/gateway=active and every other gateway pod standby (demotions always before the promotion), so the gateway Service selects exactly the active one. Only the holder of its own Lease (--lease-name) writes.',
   configSpec,
   async start(ctx) {
-    await useKubeApi(ctx, ctx.config.kubeconfig);
+    const c = ctx.config;
+    const kubeConfig = await useKubeApi(ctx, c.kubeconfig);
     const bus = await useBus(ctx);
-    // Reconcilers are added here by later issues; stopping leaves the datapath in place.
+    const operator = startLabelerOperator({
+      kubeConfig,
+      bus,
+      clusterId: c.clusterId,
+      namespace: c.namespace,
+      gatewayLeaseName: c.gatewayLeaseName,
+      podSelector: c.gatewaySelector,
+      identity: c.podName,
+      election: { leaseName: c.leaseName, leaseDurationMs: c.leaseDuration, renewDeadlineMs: c.renewDeadline, retryPeriodMs: c.retryPeriod },
+      logger: ctx.logger,
+      registry: ctx.registry,
+    });
+    ctx.addReadinessCheck('caches', () => {
+      if (!operator.labeler.hasSynced()) throw new Error('gateway Lease and pod caches not synced yet');
+    });
     return {
       async stop() {
+        await operator.stop();
         await bus?.close();
       },
     };

@@ -125,6 +125,7 @@ export class WireGuardDriver extends CableDriverBase<WgPeer, Prepared> {
       runDir: join(this.ctx.stateDir, 'wireguard'),
       alias: WG_LINK_OWNER_ALIAS,
       binaries: this.config.binaries,
+      initialConfig: { privateKey: this.config.privateKey, listenPort: this.config.listenPort },
     };
   }
 

@@ -1,7 +1,7 @@
 import type { CommandRunner } from '../exec.ts';
 import { NetCommandError } from '../exec.ts';
 import { ALIAS_PREFIX } from '../ownership.ts';
-import { WireGuardError, WIREGUARD_IMPLEMENTATIONS, type WireGuardControl, type WireGuardImplementation } from './types.ts';
+import { WireGuardError, WIREGUARD_IMPLEMENTATIONS, type WgDeviceConfig, type WireGuardControl, type WireGuardImplementation } from './types.ts';
 import { UapiClient } from './uapi.ts';
 import {
   findUserspaceBinary,
@@ -32,6 +32,11 @@ export interface WireGuardLinkOptions {
   /** Ownership alias written on the link (`strait:<owner>`). */
   readonly alias: string;
   readonly binaries?: Partial<Record<UserspaceImplementation, string>>;
+  /**
+   * Device settings (private key, listen port) applied to a newly created interface before it goes up, so
+   * that the daemon binds its port once instead of rebinding under traffic.
+   */
+  readonly initialConfig?: WgDeviceConfig;
 }
 
 export interface WireGuardLink {
@@ -150,6 +155,7 @@ export async function ensureWireGuardLink(opts: WireGuardLinkOptions): Promise<W
 
   try {
     await opts.runner.run('ip', ['link', 'set', 'dev', opts.ifname, 'alias', opts.alias], nsOpts(opts.netns));
+    if (opts.initialConfig) await control.set(opts.initialConfig);
     await opts.runner.run('ip', ['link', 'set', 'dev', opts.ifname, 'up'], nsOpts(opts.netns));
     const info = await showLink(opts.runner, opts.ifname, opts.netns);
     if (!info) throw new WireGuardError(opts.ifname, 'interface vanished right after creation');

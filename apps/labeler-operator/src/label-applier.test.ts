@@ -1,0 +1,180 @@
+import { FakeKubeApi, PodResource, type ResourceClient } from '@strait/kube';
+import { afterEach, describe, expect, it } from 'vitest';
+import { planLabels, desiredRoles, type GatewayPod, type LabelPlan } from './gateway-roles.ts';
+import { applyLabelPlan, roleLabelPatch } from './label-applier.ts';
+
+const NS = 'strait-system';
+const ROLE = 'net.strait.io/gateway';
+
+let api: FakeKubeApi;
+afterEach(() => api?.stop());
+
+/** A pod client that records when each patch starts and ends; `delayMs` slows chosen pods down. */
+function recording(inner: ResourceClient<GatewayPod>, delayMs: Record<string, number> = {}) {
+  const log: string[] = [];
+  const client: Pick<ResourceClient<GatewayPod>, 'patch'> = {
+    async patch(ref, patch, opts) {
+      const to = (patch as { metadata: { labels: Record<string, string> } }).metadata.labels[ROLE];
+      log.push(`start ${ref.name} ${to}`);
+      try {
+        const d = delayMs[ref.name] ?? 0;
+        if (d) await new Promise((r) => setTimeout(r, d));
+        return await inner.patch(ref, patch, opts);
+      } finally {
+        log.push(`end ${ref.name} ${to}`);
+      }
+    },
+  };
+  return { client, log };
+}
+
+async function setup(pods: Array<[string, string | undefined]>) {
+  api = new FakeKubeApi({ latencyMs: 2 });
+  const admin = api.client<GatewayPod>(PodResource, { admin: true });
+  const created: GatewayPod[] = [];
+  for (const [name, role] of pods) {
+    created.push(await admin.create({ metadata: { name, namespace: NS, labels: { 'app.kubernetes.io/name': 'strait-gateway', ...(role ? { [ROLE]: role } : {}) } } }));
+  }
+  return { admin, pods: api.client<GatewayPod>(PodResource), created };
+}
+
+function heldBy(holder: string) {
+  return { metadata: { name: 'strait-gateway', namespace: NS }, spec: { holderIdentity: holder, leaseDurationSeconds: 10, renewTime: new Date().toISOString() } };
+}
+
+function plan(created: GatewayPod[], holder: string): LabelPlan {
+  return planLabels(created, desiredRoles(heldBy(holder), created, Date.now()));
+}
+
+function roles(admin: FakeKubeApi): Record<string, string | undefined> {
+  return Object.fromEntries(admin.snapshot<GatewayPod>(PodResource).map((p) => [p.metadata.name, p.metadata.labels?.[ROLE]]));
+}
+
+describe('applyLabelPlan', () => {
+  it('the patch is a merge patch of the role label with the resourceVersion as precondition', () => {
+    expect(roleLabelPatch({ name: 'a', uid: 'u', resourceVersion: '42', from: 'active', to: 'standby' })).toEqual({
+      metadata: { resourceVersion: '42', labels: { [ROLE]: 'standby' } },
+    });
+  });
+
+  it('promotes the holder only after every demotion has completed, even a slow one', async () => {
+    const { pods, created } = await setup([
+      ['gw-a', 'active'],
+      ['gw-b', 'standby'],
+      ['gw-c', 'active'],
+      ['gw-d', undefined],
+    ]);
+    const rec = recording(pods, { 'gw-c': 60 });
+    const out = await applyLabelPlan(plan(created, 'gw-b'), { pods: rec.client, namespace: NS, mayWrite: () => true });
+    expect(out).toMatchObject({ promoted: true, complete: true, heldBack: undefined, failed: [] });
+    const promoteAt = rec.log.indexOf('start gw-b active');
+    expect(promoteAt).toBeGreaterThan(rec.log.indexOf('end gw-a standby'));
+    expect(promoteAt).toBeGreaterThan(rec.log.indexOf('end gw-c standby'));
+    // demotions and first labels run together
+    expect(rec.log.slice(0, 3).sort()).toEqual(['start gw-a standby', 'start gw-c standby', 'start gw-d standby']);
+    expect(roles(api)).toEqual({ 'gw-a': 'standby', 'gw-b': 'active', 'gw-c': 'standby', 'gw-d': 'standby' });
+    expect(out.written.map((w) => w.change.name).sort()).toEqual(['gw-a', 'gw-b', 'gw-c', 'gw-d']);
+  });
+
+  it('never two active pods at any committed state of the API', async () => {
+    const { pods, created } = await setup([
+      ['gw-a', 'active'],
+      ['gw-b', 'standby'],
+    ]);
+    const state = new Map(created.map((p) => [p.metadata.name, p.metadata.labels?.[ROLE]]));
+    let maxActive = 0;
+    const ac = new AbortController();
+    const watching = api.client<GatewayPod>(PodResource, { admin: true }).watch({ namespace: NS, resourceVersion: String(api.currentRv), signal: ac.signal }, (ev) => {
+      state.set(ev.object.metadata.name, ev.object.metadata.labels?.[ROLE]);
+      maxActive = Math.max(maxActive, [...state.values()].filter((r) => r === 'active').length);
+    });
+    await applyLabelPlan(plan(created, 'gw-b'), { pods, namespace: NS, mayWrite: () => true });
+    await new Promise((r) => setTimeout(r, 5));
+    ac.abort();
+    await watching;
+    expect(state.get('gw-b')).toBe('active');
+    expect(maxActive).toBe(1);
+  });
+
+  it('a failed demotion (stale resourceVersion → 409) holds the promotion back', async () => {
+    const { admin, pods, created } = await setup([
+      ['gw-a', 'active'],
+      ['gw-b', 'standby'],
+    ]);
+    const p = plan(created, 'gw-b');
+    await admin.patch({ namespace: NS, name: 'gw-a' }, { metadata: { annotations: { touched: 'yes' } } }); // gw-a moves on
+    const out = await applyLabelPlan(p, { pods, namespace: NS, mayWrite: () => true });
+    expect(out).toMatchObject({ promoted: false, complete: false, heldBack: 'a demotion failed' });
+    expect(out.failed).toMatchObject([{ change: { name: 'gw-a' }, reason: 'conflict', status: 409 }]);
+    expect(roles(api)).toEqual({ 'gw-a': 'active', 'gw-b': 'standby' });
+  });
+
+  it('a demotion that fails with a server error also holds the promotion back', async () => {
+    const { pods, created } = await setup([
+      ['gw-a', 'active'],
+      ['gw-b', undefined],
+    ]);
+    api.failNext('patch');
+    const out = await applyLabelPlan(plan(created, 'gw-b'), { pods, namespace: NS, mayWrite: () => true });
+    expect(out).toMatchObject({ promoted: false, heldBack: 'a demotion failed', failed: [{ reason: 'error', status: 500 }] });
+    expect(roles(api)['gw-b']).toBeUndefined();
+  });
+
+  it('a demoted pod that is gone (404) counts as demoted', async () => {
+    const { admin, pods, created } = await setup([
+      ['gw-a', 'active'],
+      ['gw-b', 'standby'],
+    ]);
+    await admin.delete({ namespace: NS, name: 'gw-a' });
+    const out = await applyLabelPlan(plan(created, 'gw-b'), { pods, namespace: NS, mayWrite: () => true });
+    expect(out).toMatchObject({ promoted: true, complete: true });
+    expect(out.gone.map((c) => c.name)).toEqual(['gw-a']);
+    expect(roles(api)).toEqual({ 'gw-b': 'active' });
+  });
+
+  it('a recreated holder pod (same name, new resourceVersion) is not promoted from the stale read', async () => {
+    const { admin, pods, created } = await setup([['gw-b', 'standby']]);
+    await admin.delete({ namespace: NS, name: 'gw-b' });
+    await admin.create({ metadata: { name: 'gw-b', namespace: NS, labels: { 'app.kubernetes.io/name': 'strait-gateway' } } });
+    const out = await applyLabelPlan(plan(created, 'gw-b'), { pods, namespace: NS, mayWrite: () => true });
+    expect(out).toMatchObject({ promoted: false, complete: false, failed: [{ reason: 'conflict' }] });
+    expect(roles(api)['gw-b']).toBeUndefined();
+  });
+
+  it('a failed first label (not a demotion) does not hold the promotion back', async () => {
+    const { pods, created } = await setup([
+      ['gw-a', undefined],
+      ['gw-b', 'standby'],
+    ]);
+    api.failNext('patch');
+    const out = await applyLabelPlan(plan(created, 'gw-b'), { pods, namespace: NS, mayWrite: () => true });
+    expect(out).toMatchObject({ promoted: true, complete: false, heldBack: undefined });
+    expect(out.failed.map((f) => f.change.name)).toEqual(['gw-a']);
+  });
+
+  it('writes nothing without permission; stops before the promotion when permission is lost', async () => {
+    const { pods, created } = await setup([
+      ['gw-a', 'active'],
+      ['gw-b', 'standby'],
+    ]);
+    const p = plan(created, 'gw-b');
+    let out = await applyLabelPlan(p, { pods, namespace: NS, mayWrite: () => false });
+    expect(out).toMatchObject({ written: [], promoted: false, complete: false, heldBack: 'not allowed to write' });
+    expect(roles(api)).toEqual({ 'gw-a': 'active', 'gw-b': 'standby' });
+
+    let allowed = 1;
+    out = await applyLabelPlan(p, { pods, namespace: NS, mayWrite: () => allowed-- > 0 });
+    expect(out).toMatchObject({ promoted: false, heldBack: 'not allowed to write' });
+    expect(roles(api)).toEqual({ 'gw-a': 'standby', 'gw-b': 'standby' });
+  });
+
+  it('holds the promotion back when the Lease moved on during the demotions', async () => {
+    const { pods, created } = await setup([
+      ['gw-a', 'active'],
+      ['gw-b', 'standby'],
+    ]);
+    const out = await applyLabelPlan(plan(created, 'gw-b'), { pods, namespace: NS, mayWrite: () => true, stillWanted: () => false });
+    expect(out).toMatchObject({ promoted: false, heldBack: 'no longer wanted' });
+    expect(roles(api)).toEqual({ 'gw-a': 'standby', 'gw-b': 'standby' });
+  });
+});

@@ -83,7 +83,8 @@ describe('startLabelerOperator', () => {
     expect(leader.labeler.reconciling).toBe(false);
 
     const cur = await leases.get({ namespace: NS, name: 'strait-gateway' });
-    await leases.replace({ ...cur!, spec: { ...cur!.spec, holderIdentity: 'gw-b', renewTime: renew() } });
+    if (!cur) throw new Error('gateway Lease missing');
+    await leases.replace({ ...cur, spec: { ...cur.spec, holderIdentity: 'gw-b', renewTime: renew() } });
     await waitFor('gw-b active', () => roles()['gw-b'] === 'active');
     expect(roles()).toEqual({ 'gw-a': 'standby', 'gw-b': 'active' });
     const leaderWrites = leader.labeler.stats.promotions + leader.labeler.stats.demotions;

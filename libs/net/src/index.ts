@@ -38,3 +38,4 @@ export * from './vici/index.ts';
 export * from './wireguard/index.ts';
 export * from './ipsec/index.ts';
 export * from './fake/index.ts';
+export * from './natmap/index.ts';

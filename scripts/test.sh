@@ -13,6 +13,8 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 [[ $(id -u) -eq 0 ]] || { echo "[test] the netns and integration tiers need root (network namespaces); run as root" >&2; exit 1; }
 
 echo "[test] lint and typecheck"
+# Project references follow package.json dependencies; keep them in step before checking.
+nx sync >/dev/null
 node_modules/.bin/nx run-many -t lint typecheck --output-style=stream-without-prefixes
 
 echo "[test] unit, integration, netns and e2e tiers"

@@ -37,6 +37,8 @@ export interface WireGuardLinkOptions {
    * that the daemon binds its port once instead of rebinding under traffic.
    */
   readonly initialConfig?: WgDeviceConfig;
+  /** Userspace daemon log level (default `error`). */
+  readonly logLevel?: 'silent' | 'error' | 'verbose';
 }
 
 export interface WireGuardLink {
@@ -146,7 +148,7 @@ export async function ensureWireGuardLink(opts: WireGuardLinkOptions): Promise<W
       tried.push(`${impl} (not installed)`);
       continue;
     }
-    const started = await startUserspaceDaemon({ implementation: impl, ifname: opts.ifname, netns: opts.netns, runDir: opts.runDir, binary });
+    const started = await startUserspaceDaemon({ implementation: impl, ifname: opts.ifname, netns: opts.netns, runDir: opts.runDir, binary, logLevel: opts.logLevel });
     implementation = impl;
     control = started.control;
     break;

@@ -128,7 +128,7 @@ export async function startUserspaceDaemon(opts: UserspaceDaemonOptions): Promis
   const child = spawn(argv[0]!, argv.slice(1), {
     detached: true,
     stdio: ['ignore', log, log],
-    env: { ...process.env, WG_PROCESS_FOREGROUND: '1', LOG_LEVEL: opts.logLevel ?? (process.env['STRAIT_WG_LOG_LEVEL'] as 'error' | undefined) ?? 'error', WG_SUDO: '1' },
+    env: { ...process.env, WG_PROCESS_FOREGROUND: '1', LOG_LEVEL: opts.logLevel ?? 'error', WG_SUDO: '1' },
   });
   closeSync(log);
   let exited: string | undefined;

@@ -16,3 +16,4 @@ export { freePort, freePorts } from './ports.ts';
 export { ManagedProcess, ProcessFailedError, liveProcesses, registerExitCleanup, type ProcessSpec, type ExitStatus } from './process.ts';
 export { renderKubeconfig, writeKubeconfig, type KubeconfigSpec } from './kubeconfig.ts';
 export { DEFAULT_SERVICE_CIDR } from './cluster.ts';
+export * from './topology/index.ts';

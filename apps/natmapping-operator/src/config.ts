@@ -1,4 +1,4 @@
-import { clusterOptions, defineConfig, kubeOptions, natsCheck, natsOptions, netnsOptions, nodeOptions, serviceOptions } from '@strait/runtime';
+import { clusterOptions, defineConfig, kubeOptions, natsCheck, natsOptions, netnsOptions, nodeOptions, opt, serviceOptions } from '@strait/runtime';
 
 /** Default port of the /livez, /readyz and /metrics server. */
 export const DEFAULT_PROBE_PORT = 9103;
@@ -12,6 +12,15 @@ export const configSpec = defineConfig(
     ...nodeOptions(),
     ...netnsOptions(),
     ...natsOptions(),
+    verifyInterval: opt.duration({
+      description: 'how often the NAT table is read back from the kernel and repaired if someone changed it (changes themselves are applied at once)',
+      default: '5m',
+      min: 1000,
+    }),
+    nftSession: opt.bool({
+      description: 'commit element changes through a long-lived `nft -i` process (sub-millisecond) instead of one `nft -f` process per change',
+      default: true,
+    }),
   },
   { checks: [natsCheck] },
 );

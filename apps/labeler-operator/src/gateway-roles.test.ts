@@ -109,12 +109,13 @@ describe('planLabels', () => {
   it('demotes the old active pod, labels unlabelled pods standby, promotes the holder', () => {
     const pods = [pod('gw-c'), pod('gw-a', 'active', '11'), pod('gw-b', 'standby', '12'), pod('gw-d', 'bogus')];
     const plan = planLabels(pods, desiredRoles(held('gw-b'), pods, NOW));
-    expect(plan.demote).toEqual([{ name: 'gw-a', uid: 'uid-gw-a', resourceVersion: '11', from: 'active', to: 'standby' }]);
+    const labels = (role: string) => ({ 'app.kubernetes.io/name': 'strait-gateway', [ROLE]: role });
+    expect(plan.demote).toEqual([{ name: 'gw-a', uid: 'uid-gw-a', resourceVersion: '11', labels: labels('active'), from: 'active', to: 'standby' }]);
     expect(plan.label.map((c) => [c.name, c.from, c.to])).toEqual([
       ['gw-c', undefined, 'standby'],
       ['gw-d', 'bogus', 'standby'],
     ]);
-    expect(plan.promote).toEqual({ name: 'gw-b', uid: 'uid-gw-b', resourceVersion: '12', from: 'standby', to: 'active' });
+    expect(plan.promote).toEqual({ name: 'gw-b', uid: 'uid-gw-b', resourceVersion: '12', labels: labels('standby'), from: 'standby', to: 'active' });
   });
 
   it('several active pods (e.g. labelled by hand): every one but the holder is demoted', () => {
@@ -129,6 +130,20 @@ describe('planLabels', () => {
     const plan = planLabels(pods, desiredRoles(held('gw-a', 10_000), pods, NOW));
     expect(plan.demote.map((c) => c.name)).toEqual(['gw-a']);
     expect(plan.promote).toBeUndefined();
+  });
+
+  it('uncertain pods (a promotion of unknown outcome) are demoted again unless they are to be active', () => {
+    const pods = [pod('gw-a', 'standby'), pod('gw-b', 'standby'), pod('gw-c', 'active')];
+    const uncertain = new Map([
+      ['gw-a', 'uid-gw-a'],
+      ['gw-c', 'uid-gw-c'],
+    ]);
+    const plan = planLabels(pods, desiredRoles(held('gw-c'), pods, NOW), { uncertain });
+    expect(plan.demote.map((c) => [c.name, c.from, c.to])).toEqual([['gw-a', 'standby', 'standby']]);
+    expect(plan.promote).toBeUndefined();
+    // a different pod under the same name is not the uncertain one
+    const other = planLabels(pods, desiredRoles(held('gw-c'), pods, NOW), { uncertain: new Map([['gw-a', 'old-uid']]) });
+    expect(planIsEmpty(other)).toBe(true);
   });
 
   it('converged: empty plan', () => {

@@ -16,6 +16,12 @@ import type { Lease, ObjectMetaLike } from '@strait/kube';
 /** Standard label every gateway pod carries (the tunnel-operator's pods). */
 export const GATEWAY_APP_LABEL = 'app.kubernetes.io/name';
 export const GATEWAY_APP_LABEL_VALUE = 'strait-gateway';
+/**
+ * Annotation the labeler writes with every role label: a fresh random token per write. Each write is
+ * conditional on the token it read, so a write that is still on its way (a timed-out request, a previous
+ * labeler's last write) can never land after a newer labeler write to the same pod.
+ */
+export const GATEWAY_FENCE_ANNOTATION = 'net.strait.io/gateway-fence';
 /** Default selector of the gateway pods. */
 export const DEFAULT_GATEWAY_POD_SELECTOR = `${GATEWAY_APP_LABEL}=${GATEWAY_APP_LABEL_VALUE}`;
 
@@ -91,19 +97,24 @@ export function currentRole(pod: GatewayPod): string | undefined {
   return pod.metadata.labels?.[GATEWAY_ROLE_LABEL];
 }
 
-/** One label write: `pod` (at `resourceVersion`) from `from` to `to`. */
+/** One label write: `pod` (as read: uid, resourceVersion, labels) from `from` to `to`. */
 export interface LabelChange {
   name: string;
   uid: string | undefined;
   resourceVersion: string | undefined;
+  /** Every label the pod carried when read (undefined: none at all). */
+  labels: Record<string, string> | undefined;
+  /** The fence token the pod carried when read (undefined: never written by the labeler). */
+  fence: string | undefined;
   from: string | undefined;
   to: GatewayRole;
 }
 
 /**
  * The writes that take `pods` to `desired`, grouped by the order in which they must be applied:
- *  1. `demote`: pods carrying `active` that must become standby — every one of them must have succeeded
- *     before anything is promoted, so there are never two active pods;
+ *  1. `demote`: pods carrying `active` (or possibly carrying it, see {@link PlanOptions}) that must become
+ *     standby — every one of them must have succeeded before anything is promoted, so there are never two
+ *     active pods;
  *  2. `label`: pods without the label (or with an unknown value) that become standby — harmless in any
  *     order, applied together with the demotions;
  *  3. `promote`: the holder's pod, when it does not carry `active` yet.
@@ -114,21 +125,33 @@ export interface LabelPlan {
   promote: LabelChange | undefined;
 }
 
-export function planLabels(pods: readonly GatewayPod[], desired: DesiredRoles): LabelPlan {
+export interface PlanOptions {
+  /**
+   * Pods (name → uid) that may carry `active` whatever they were read with: a promotion whose outcome is
+   * unknown (timeout, lost connection) may still land. Unless desired active, such a pod is demoted again
+   * before anything is promoted, even when read as standby.
+   */
+  uncertain?: ReadonlyMap<string, string | undefined>;
+}
+
+export function planLabels(pods: readonly GatewayPod[], desired: DesiredRoles, opts: PlanOptions = {}): LabelPlan {
   const plan: LabelPlan = { demote: [], label: [], promote: undefined };
   for (const pod of pods) {
     const want = desired.roles.get(pod.metadata.name) ?? GATEWAY_ROLE_STANDBY;
     const have = currentRole(pod);
-    if (have === want) continue;
+    const uncertain = opts.uncertain?.has(pod.metadata.name) === true && opts.uncertain.get(pod.metadata.name) === pod.metadata.uid;
+    if (have === want && !(uncertain && want === GATEWAY_ROLE_STANDBY)) continue;
     const change: LabelChange = {
       name: pod.metadata.name,
       uid: pod.metadata.uid,
       resourceVersion: pod.metadata.resourceVersion,
+      labels: pod.metadata.labels,
+      fence: pod.metadata.annotations?.[GATEWAY_FENCE_ANNOTATION],
       from: have,
       to: want,
     };
     if (want === GATEWAY_ROLE_ACTIVE) plan.promote = change;
-    else if (have === GATEWAY_ROLE_ACTIVE) plan.demote.push(change);
+    else if (have === GATEWAY_ROLE_ACTIVE || uncertain) plan.demote.push(change);
     else plan.label.push(change);
   }
   const byName = (a: LabelChange, b: LabelChange) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);

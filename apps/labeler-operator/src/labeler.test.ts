@@ -1,4 +1,4 @@
-import { EventRecorder, EventResource, FakeKubeApi, LeaseResource, PodResource, type EventsV1Event, type Lease, type ResourceClient } from '@strait/kube';
+import { EventRecorder, EventResource, FakeKubeApi, KubeApiError, LeaseResource, PodResource, type EventsV1Event, type Lease, type ResourceClient } from '@strait/kube';
 import { createRegistry } from '@strait/observability';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { LabelerMetrics } from './labeler-metrics.ts';
 const NS = 'strait-system';
 const LEASE = 'strait-gateway';
 const ROLE = 'net.strait.io/gateway';
+const FENCE = 'net.strait.io/gateway-fence';
 const SELECTOR = 'app.kubernetes.io/name=strait-gateway';
 const logger = pino({ level: 'silent' });
 
@@ -301,6 +302,72 @@ describe('GatewayLabeler', () => {
     await h.setHolder('');
     await sleep(50);
     expect(h.roles()).toEqual({ 'gw-a': 'active' });
+  });
+
+  it('starting to reconcile re-fences every pod that is not to be active (a previous leader\'s late write cannot land)', async () => {
+    const h = await harness({ reconcile: false });
+    await h.addPod('gw-a');
+    await h.addPod('gw-b');
+    await h.setHolder('gw-a');
+    await h.labeler.startReconciling({ mayWrite: () => true });
+    await waitFor('gw-a active', () => h.roles()['gw-a'] === 'active');
+    const fences = () => Object.fromEntries(h.api.snapshot<GatewayPod>(PodResource).map((p) => [p.metadata.name, p.metadata.annotations?.[FENCE]]));
+    const before = fences();
+    await h.labeler.stopReconciling();
+    await h.labeler.startReconciling({ mayWrite: () => true });
+    await waitFor('gw-b re-fenced', () => fences()['gw-b'] !== before['gw-b']);
+    expect(fences()['gw-a']).toBe(before['gw-a']); // the active pod keeps its label and token
+    expect(h.roles()).toEqual({ 'gw-a': 'active', 'gw-b': 'standby' });
+  });
+
+  it('a promotion of unknown outcome is fenced off: when it lands late it is refused, never two active pods', async () => {
+    const api = new FakeKubeApi({ latencyMs: 1 });
+    const admin = api.client<GatewayPod>(PodResource, { admin: true });
+    const leases = api.client<Lease>(LeaseResource, { admin: true });
+    const inner = api.client<GatewayPod>(PodResource);
+    let lost: { name: string; body: unknown } | undefined;
+    let armed = false;
+    // Once armed, the next promotion of gw-a "times out": not applied now, and while it is in the air the
+    // Lease moves back to gw-b.
+    const flaky: ResourceClient<GatewayPod> = Object.assign(Object.create(inner) as ResourceClient<GatewayPod>, {
+      async patch(ref: { name: string; namespace?: string }, body: unknown, opts?: { type?: 'json' | 'merge' | 'strategic' }) {
+        const promotes = JSON.stringify(body).includes('"active"');
+        if (armed && promotes && ref.name === 'gw-a' && !lost) {
+          lost = { name: ref.name, body };
+          const cur = await leases.get({ namespace: NS, name: LEASE });
+          await leases.replace({ ...(cur as Lease), spec: { ...cur?.spec, holderIdentity: 'gw-b', renewTime: microTime(Date.now()) } });
+          throw new KubeApiError({ status: 0, verb: 'patch', kind: 'Pod', name: ref.name, serverMessage: 'request timed out' });
+        }
+        return inner.patch(ref, body, opts);
+      },
+    });
+    const labeler = new GatewayLabeler({ pods: flaky, leases: api.client<Lease>(LeaseResource), namespace: NS, leaseName: LEASE, podSelector: SELECTOR, logger });
+    open.push(async () => {
+      await labeler.stop();
+      api.stop();
+    });
+    for (const name of ['gw-a', 'gw-b']) await admin.create({ metadata: { name, namespace: NS, labels: { 'app.kubernetes.io/name': 'strait-gateway' } } });
+    // both were labelled standby (with tokens) by an earlier leader
+    for (const name of ['gw-a', 'gw-b']) await admin.patch({ namespace: NS, name }, { metadata: { labels: { [ROLE]: 'standby' }, annotations: { [FENCE]: `old-${name}` } } });
+    await leases.create({ metadata: { name: LEASE, namespace: NS }, spec: { holderIdentity: 'gw-b', leaseDurationSeconds: 10, renewTime: microTime(Date.now()) } });
+    labeler.start();
+    await labeler.startReconciling({ mayWrite: () => true });
+    const roles = () => Object.fromEntries(api.snapshot<GatewayPod>(PodResource).map((p) => [p.metadata.name, p.metadata.labels?.[ROLE]]));
+    await waitFor('gw-b active', () => roles()['gw-b'] === 'active');
+    await sleep(20);
+    armed = true;
+    const fenceOfA = () => api.snapshot<GatewayPod>(PodResource).find((p) => p.metadata.name === 'gw-a')?.metadata.annotations?.[FENCE];
+    const before = fenceOfA();
+    const cur = await leases.get({ namespace: NS, name: LEASE });
+    await leases.replace({ ...(cur as Lease), spec: { ...cur?.spec, holderIdentity: 'gw-a', renewTime: microTime(Date.now()) } });
+    await waitFor('the lost promotion', () => lost !== undefined);
+    await waitFor('gw-a fenced again', () => fenceOfA() !== before);
+    // gw-b was demoted for gw-a's promotion; it is the holder again
+    await waitFor('gw-b active again', () => roles()['gw-b'] === 'active');
+    expect(roles()).toEqual({ 'gw-a': 'standby', 'gw-b': 'active' });
+    // The lost request finally reaches the server: its token test fails, gw-a stays standby.
+    await expect(admin.patch({ namespace: NS, name: 'gw-a' }, lost?.body, { type: 'json' })).rejects.toMatchObject({ status: 422 });
+    expect(roles()).toEqual({ 'gw-a': 'standby', 'gw-b': 'active' });
   });
 
   it('retries after a failed write and converges', async () => {

@@ -94,6 +94,7 @@ export interface LabelerStats {
   leaseRereads: number;
   promotions: number;
   demotions: number;
+  /** Writes refused because the pod was no longer as read (precondition or resourceVersion); retried. */
   conflicts: number;
   /** Label latencies observed (seconds), most recent last (bounded). */
   latencies: number[];
@@ -110,6 +111,15 @@ export function rvNewer(a: string | undefined, b: string | undefined): boolean {
   if (b === undefined) return true;
   if (/^\d+$/.test(a) && /^\d+$/.test(b)) return BigInt(a) > BigInt(b);
   return true;
+}
+
+/** Per pod name, the newer of the listed object and the one our own write returned (same pod only). */
+function newestOf(listed: GatewayPod[], written: GatewayPod[]): GatewayPod[] {
+  const mine = new Map(written.map((p) => [p.metadata.name, p]));
+  return listed.map((p) => {
+    const w = mine.get(p.metadata.name);
+    return w && w.metadata.uid === p.metadata.uid && rvNewer(w.metadata.resourceVersion, p.metadata.resourceVersion) ? w : p;
+  });
 }
 
 function holderOf(l: Lease): string {
@@ -130,8 +140,12 @@ export class GatewayLabeler {
   /** The pod that should be active according to the newest Lease seen, and since when (monotonic ms). */
   private effective = { holder: '', since: 0, pending: false };
   private readonly ownWrites = new Map<string, OwnWrite>();
+  /** Pods (name → uid) a promotion of which failed without a clear answer (see PlanOptions.uncertain). */
+  private readonly uncertain = new Map<string, string | undefined>();
   private rereadLease = false;
   private forceFresh = true;
+  /** The first fresh read after starting to reconcile re-fences every non-holder pod (see reconcileOnce). */
+  private takeover = true;
   private controller: Controller | undefined;
   private writing: ReconcilingOptions | undefined;
   private lifecycle: Promise<void> = Promise.resolve();
@@ -175,6 +189,7 @@ export class GatewayLabeler {
         onDelete: (p) => {
           const w = this.ownWrites.get(p.metadata.name);
           if (w && w.uid === p.metadata.uid) this.ownWrites.delete(p.metadata.name);
+          if (this.uncertain.get(p.metadata.name) === p.metadata.uid) this.uncertain.delete(p.metadata.name);
         },
       }),
     );
@@ -210,6 +225,7 @@ export class GatewayLabeler {
       this.writing = opts;
       this.ownWrites.clear();
       this.forceFresh = true;
+      this.takeover = true;
       const c = new Controller({
         name: 'labeler',
         logger: this.log,
@@ -311,6 +327,15 @@ export class GatewayLabeler {
   private async reconcile(): Promise<ReconcileResult | void> {
     if (!this.mayWrite()) return;
     this.stats.reconciles++;
+    try {
+      return await this.reconcileOnce();
+    } catch (err) {
+      this.forceFresh = true; // whatever happened, the next attempt starts from a fresh read
+      throw err;
+    }
+  }
+
+  private async reconcileOnce(): Promise<ReconcileResult | void> {
     const { namespace, leaseName } = this.opts;
     const signal = this.writing?.signal;
     if (this.rereadLease) {
@@ -323,38 +348,52 @@ export class GatewayLabeler {
     const believed = this.believedPods();
     let desired = desiredRoles(this.lease, believed, this.now());
     this.noteVerdict(desired.verdict);
-    if (!this.forceFresh && planIsEmpty(planLabels(believed, desired))) {
+    const early = planLabels(believed, desired, { uncertain: this.uncertain });
+    if (!this.forceFresh && planIsEmpty(early)) {
       if (desired.active !== undefined && desired.active === this.effective.holder) this.effective.pending = false;
       return this.requeueFor(desired.verdict);
     }
 
-    // Act only on a fresh read: the cache may lag behind the server (and behind our own writes).
+    // Promote only from a fresh read: the cache may lag behind the server. Standby writes are safe whatever
+    // the state, so the ones the cache already calls for run while the pods are listed (one round trip less).
     this.stats.freshLists++;
-    const { items } = await this.opts.pods.list({ namespace, labelSelector: this.opts.podSelector, signal });
     this.forceFresh = false;
-    desired = desiredRoles(this.lease, items, this.now());
+    const standbyFirst: LabelPlan = { demote: early.demote, label: early.label, promote: undefined };
+    const applyOpts = { pods: this.opts.pods, namespace, mayWrite: () => this.mayWrite(), signal };
+    const [listed, first] = await Promise.all([
+      this.opts.pods.list({ namespace, labelSelector: this.opts.podSelector, signal }),
+      planIsEmpty(standbyFirst) ? undefined : applyLabelPlan(standbyFirst, applyOpts),
+    ]);
+    if (first) this.record(standbyFirst, first, desired.verdict);
+    const fresh = newestOf(listed.items, first?.written.map((w) => w.pod) ?? []);
+    if (this.takeover) {
+      // A previous leader (or this one, before a restart of reconciling) may have a write still in flight:
+      // a fresh fence token on every pod that is not to be active makes sure it cannot land any more.
+      this.takeover = false;
+      const justWritten = new Set(first?.written.map((w) => w.change.name));
+      for (const p of fresh) if (!justWritten.has(p.metadata.name)) this.uncertain.set(p.metadata.name, p.metadata.uid);
+    }
+
+    desired = desiredRoles(this.lease, fresh, this.now());
     this.noteVerdict(desired.verdict);
-    const plan = planLabels(items, desired);
+    const plan = planLabels(fresh, desired, { uncertain: this.uncertain });
     if (planIsEmpty(plan)) {
       if (desired.active !== undefined && desired.active === this.effective.holder) this.effective.pending = false;
+      if (first && !first.complete && first.failed.some((f) => f.reason === 'error')) return { requeue: true };
       return this.requeueFor(desired.verdict);
     }
-    if (desired.verdict.state !== 'held' || desired.active === undefined) {
-      this.log.debug({ reason: describeVerdict(desired.verdict, this.leaseRef) }, 'no gateway pod should be active');
-    }
+    if (desired.active === undefined) this.log.debug({ reason: describeVerdict(desired.verdict, this.leaseRef) }, 'no gateway pod should be active');
 
     const outcome = await applyLabelPlan(plan, {
-      pods: this.opts.pods,
-      namespace,
-      mayWrite: () => this.mayWrite(),
+      ...applyOpts,
       // The Lease may have moved on while the demotions ran.
       stillWanted: (c) => activeHolder(leaseVerdict(this.lease, this.now())) === c.name,
-      signal,
     });
     this.record(plan, outcome, desired.verdict);
     if (!outcome.complete) {
       if (!this.mayWrite()) return;
-      this.stats.conflicts += outcome.failed.filter((f) => f.reason === 'conflict').length;
+      this.forceFresh = true;
+      this.stats.conflicts += outcome.failed.filter((f) => f.reason === 'conflict' || f.reason === 'precondition').length;
       const level = outcome.failed.some((f) => f.reason === 'error') ? 'warn' : 'debug';
       this.log[level](
         { failed: outcome.failed.map((f) => ({ pod: f.change.name, to: f.change.to, reason: f.reason, status: f.status, err: f.error })), heldBack: outcome.heldBack },
@@ -367,7 +406,14 @@ export class GatewayLabeler {
 
   private record(plan: LabelPlan, outcome: ApplyOutcome, verdict: LeaseVerdict): void {
     const why = describeVerdict(verdict, this.leaseRef);
+    for (const change of outcome.gone) this.uncertain.delete(change.name);
+    for (const f of outcome.failed) {
+      // A promotion that failed without a clear answer may still be applied later: keep demoting that pod
+      // (unless it becomes the holder) until one of our writes to it succeeds.
+      if (f.change.to === GATEWAY_ROLE_ACTIVE && f.reason === 'error') this.uncertain.set(f.change.name, f.change.uid);
+    }
     for (const { change, pod } of outcome.written) {
+      this.uncertain.delete(change.name);
       this.ownWrites.set(change.name, { uid: pod.metadata.uid, pod });
       const to: GatewayRole = change.to;
       this.opts.metrics?.transition(to);

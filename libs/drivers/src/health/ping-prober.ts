@@ -33,6 +33,8 @@ export interface Prober {
   readonly lostInARow: number;
   /** Whether any probe was answered since start. */
   readonly everReplied: boolean;
+  /** Called after every lost probe with the number lost in a row. */
+  onLoss?: (lostInARow: number) => void;
 }
 
 const REPLY = /icmp_seq=(\d+).*time[=<]([\d.]+) ?ms/;
@@ -59,6 +61,7 @@ export class PingProber implements Prober {
   /** Sequence numbers restart with each ping process: offset them so the window never mixes runs. */
   private seqBase = 0;
   private maxSeq = 0;
+  onLoss?: (lostInARow: number) => void;
 
   constructor(opts: ProberOptions) {
     this.opts = opts;
@@ -112,7 +115,10 @@ export class PingProber implements Prober {
         this.failures = 0;
         this.replied = true;
         this.window.reply(seq, ev.rttMs);
-      } else this.window.lost(seq);
+      } else {
+        this.window.lost(seq);
+        this.onLoss?.(this.window.lostInARow);
+      }
     });
     child.stderr!.resume();
     child.on('error', () => undefined);

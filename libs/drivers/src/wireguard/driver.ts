@@ -52,6 +52,9 @@ export const WG_LINK_OWNER_ALIAS = 'strait:cable-wireguard';
 interface WgPeer extends PeerRecord {
   readonly publicKey: string;
   readonly keepalive: number;
+  readonly presharedKey: string | undefined;
+  /** When the peer was last re-keyed by {@link WireGuardDriver.repair}. */
+  repairedAt: number;
   /** Byte counters at the last status() and when rx last moved, to spot a one-way tunnel. */
   rxSeen: { rx: number; tx: number; rxChangedAt: number } | undefined;
 }
@@ -205,6 +208,13 @@ export class WireGuardDriver extends CableDriverBase<WgPeer, Prepared> {
     const changes: WgPeerConfig[] = [];
     if (previous && previous.publicKey !== cfg.publicKey) changes.push({ publicKey: previous.publicKey, remove: true });
     const peerChange = diffPeer(current, { publicKey: cfg.publicKey, endpoint, allowedIps: wantIps, keepalive, presharedKey: cfg.presharedKey });
+    // Gateways usually configure each other at the same moment. Setting a keepalive makes WireGuard send at
+    // once, so both would initiate simultaneously, and crossing initiations can leave both sides rejecting
+    // each other's responses for several retry rounds (or end with one side sending on a session the other
+    // discarded). So when the peer is new, only the side with the smaller public key starts at once; the
+    // other answers and turns its keepalive on a second later.
+    const deferKeepalive = !current && keepalive > 0 && this.publicKey > cfg.publicKey;
+    if (peerChange && deferKeepalive) delete (peerChange as { persistentKeepalive?: number }).persistentKeepalive;
     if (peerChange) changes.push(peerChange);
     if (changes.length > 0) {
       await control.set({ peers: changes });
@@ -221,12 +231,69 @@ export class WireGuardDriver extends CableDriverBase<WgPeer, Prepared> {
       norm,
       publicKey: cfg.publicKey,
       keepalive,
+      presharedKey: cfg.presharedKey,
+      repairedAt: previous?.repairedAt ?? 0,
       connectedAt: previous && previous.publicKey === cfg.publicKey ? previous.connectedAt : Date.now(),
       prober: this.proberFor(previous, norm),
       rxSeen: previous?.rxSeen,
     };
     this.peers.set(norm.clusterId, record);
+    if (deferKeepalive) {
+      const timer = setTimeout(() => {
+        this.serial(async () => {
+          if (this.peers.get(norm.clusterId) !== record || !this.link) return;
+          await this.link.control.set({ peers: [{ publicKey: record.publicKey, updateOnly: true, persistentKeepalive: keepalive }] });
+        }).catch((err: unknown) => this.ctx.logger.warn({ peer: norm.clusterId, err: (err as Error).message }, 'wireguard keepalive not set'));
+      }, 1_000);
+      timer.unref();
+    }
+    if (record.prober) {
+      // Every `failAfter` consecutive losses: if the peer received nothing since the previous check, repair.
+      let lastRx: number | undefined;
+      record.prober.onLoss = (lost) => {
+        if (lost === 1) lastRx = undefined;
+        if (lost % this.ctx.health.failAfter !== 0) return;
+        const before = lastRx;
+        this.serial(async () => {
+          const rx = (await this.link?.control.get())?.peers.find((p) => p.publicKey === record.publicKey)?.rxBytes;
+          lastRx = rx;
+          if (before !== undefined && rx === before) await this.repair(norm.clusterId);
+        }).catch((err: unknown) => this.ctx.logger.warn({ peer: norm.clusterId, err: (err as Error).message }, 'wireguard repair failed'));
+      };
+    }
     return this.statusOf(record, await control.get());
+  }
+
+  /**
+   * Heals a tunnel that handshook but carries traffic one way only. When both gateways initiate at the same
+   * moment (both configure each other at once), each side can end up sending with a session the other side
+   * already discarded; WireGuard itself only notices after 15 s without a reply. The health probe notices
+   * sooner: with a fresh handshake, probes lost in a row and nothing received from the peer over the last
+   * `failAfter` of them, the peer is removed and re-added
+   * (same configuration), which drops its sessions and makes this side start a new handshake at once.
+   * At most once per 10 s per peer, and only while a handshake is recent (a dead peer is not churned).
+   */
+  private async repair(clusterId: string): Promise<void> {
+    const peer = this.peers.get(clusterId);
+    if (!peer || !this.link || Date.now() - peer.repairedAt < 10_000) return;
+    const state = (await this.link.control.get()).peers.find((p) => p.publicKey === peer.publicKey);
+    const hs = state?.lastHandshake?.getTime();
+    if (!state || !hs || Date.now() - hs > this.config.staleHandshakeMs) return;
+    peer.repairedAt = Date.now();
+    await this.link.control.set({
+      peers: [
+        { publicKey: peer.publicKey, remove: true },
+        {
+          publicKey: peer.publicKey,
+          endpoint: formatEndpoint(peer.norm.endpointIp, peer.norm.endpointPort),
+          persistentKeepalive: peer.keepalive,
+          replaceAllowedIps: true,
+          allowedIps: peer.norm.remoteSubnets.map((p) => p.text).sort(),
+          ...(peer.presharedKey ? { presharedKey: peer.presharedKey } : {}),
+        },
+      ],
+    });
+    this.ctx.logger.warn({ peer: clusterId }, 'wireguard tunnel carried no replies after a handshake: peer re-keyed');
   }
 
   protected async doDisconnect(peer: WgPeer): Promise<void> {

@@ -298,7 +298,9 @@ describe.skipIf(!isRoot)('natmapping-operator in a gateway node (real kernel, re
     const before = operator?.out.length ?? 0;
     const cur = await mappings.get({ name: 'cluster-b', namespace: K8S_NS });
     if (!cur) throw new Error('cluster-b is gone');
-    await mappings.replace({ ...cur, spec: { ...cur.spec, entries: cur.spec.entries.map((e) => (e.externalIP === '10.32.0.20' ? { ...e, realIP: '10.1.0.10' } : e)) } });
+    // A merge patch of the spec (no resourceVersion): the operators write status concurrently.
+    const ref = { name: 'cluster-b', namespace: K8S_NS };
+    await mappings.patch(ref, { spec: { entries: cur.spec.entries.map((e) => (e.externalIP === '10.32.0.20' ? { ...e, realIP: '10.1.0.10' } : e)) } });
     await until('changed translation', async () => ((await ask('10.32.0.20')) === 'pod saw 10.20.0.5' ? true : undefined));
     const s = await until('gw-1 at generation 2', async () => {
       const n = await nodeStatus('cluster-b');
@@ -309,9 +311,7 @@ describe.skipIf(!isRoot)('natmapping-operator in a gateway node (real kernel, re
     const log = (operator?.out ?? '').slice(before);
     expect(log).toMatch(/"kind":"elements","transactions":1,"added":1,"removed":1/);
     // Back to the external host for the next tests.
-    const again = await mappings.get({ name: 'cluster-b', namespace: K8S_NS });
-    if (!again) throw new Error('cluster-b is gone');
-    await mappings.replace({ ...again, spec: { ...again.spec, entries: cur.spec.entries } });
+    await mappings.patch(ref, { spec: { entries: cur.spec.entries } });
     await until('translation restored', async () => ((await ask('10.32.0.20')) === 'ext saw 10.20.0.5' ? true : undefined));
   });
 

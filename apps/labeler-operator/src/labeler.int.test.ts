@@ -388,7 +388,7 @@ describe('labeler-operator against kube-apiserver and kube-controller-manager', 
 
     // Phase 1: 120 handovers, 4–12 per second, without waiting for the labeler.
     const order = (i: number) => POD_NAMES[(i * 2 + Math.floor(i / 3)) % 3] as string;
-    let holder = 'gw-0';
+    let holder = podWatch.active()[0] ?? 'gw-0';
     let caughtUp = 0;
     const quick = 120;
     for (let i = 1; i <= quick; i++) {

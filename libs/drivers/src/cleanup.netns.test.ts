@@ -133,6 +133,18 @@ describe('bad input: clear errors, no partial state', () => {
     expect(await snapshot(a.netns)).toEqual(before);
   });
 
+  it('says when kernel-libipsec lacks a local address inside the local subnets, before loading anything', async () => {
+    const a = topo.gw('a');
+    const b = topo.gw('b');
+    const d = new IpsecDriver(gatewayContext(a));
+    try {
+      const spec = { ...peerSpec('ipsec', a, b, keys), localSubnets: ['10.77.0.0/24'], healthCheck: undefined };
+      await expect(d.connect(spec)).rejects.toThrow(/^ipsec driver: localSubnets: this gateway has no address inside 10\.77\.0\.0\/24 \(netns .*\); kernel-libipsec needs one/);
+    } finally {
+      await d.cleanup();
+    }
+  });
+
   it('never puts the PSK into errors', async () => {
     const a = topo.gw('a');
     const b = topo.gw('b');

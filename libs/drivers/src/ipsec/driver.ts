@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Charon, tunnelMtu, ViciClient, ViciCommandError, type IpsecKernelBackend, type ViciPort, type ViciSubscription } from '@strait/net';
+import { prefixContains } from '../cidr.ts';
 import { ensureDir, formatEndpoint, resolveContext, underlayMtu, type GatewayContext } from '../context.ts';
 import { CableDriverBase, type PeerRecord } from '../driver-base.ts';
 import { applyHealth } from '../health/verdict.ts';
@@ -232,6 +233,7 @@ export class IpsecDriver extends CableDriverBase<IpsecPeer, Prepared> {
 
   protected async doConnect({ norm, cfg, remoteId }: Prepared): Promise<ConnectionStatus> {
     const vici = this.client();
+    if (this.libipsec) await this.assertLocalAddress(norm);
     const name = connName(norm.clusterId);
     const previous = this.peers.get(norm.clusterId);
     const secretFingerprint = createHash('sha256').update(`${this.config.localId}\n${remoteId}\n${cfg.psk}`).digest('hex').slice(0, 16);
@@ -281,6 +283,24 @@ export class IpsecDriver extends CableDriverBase<IpsecPeer, Prepared> {
       }
     }
     return (await this.doStatuses([record]))[0]!;
+  }
+
+  /**
+   * kernel-libipsec routes each CHILD_SA through its TUN with a source address from the local traffic
+   * selector; without such an address on the gateway the route fails and charon refuses the CHILD_SA
+   * (TS_UNACCEPTABLE, seen only in charon's log). Say so up front instead.
+   */
+  private async assertLocalAddress(norm: NormalizedPeer): Promise<void> {
+    const { stdout } = await this.ctx.runner.run('ip', ['-j', 'addr', 'show'], this.nsOpts());
+    const links = (stdout.trim() ? JSON.parse(stdout) : []) as { addr_info?: { local?: string }[] }[];
+    const locals = links.flatMap((l) => (l.addr_info ?? []).map((a) => a.local).filter((a): a is string => typeof a === 'string'));
+    if (!locals.some((ip) => norm.localSubnets.some((p) => prefixContains(p, ip)))) {
+      throw new DriverConfigError(
+        'ipsec',
+        'localSubnets',
+        `this gateway has no address inside ${norm.localSubnets.map((p) => p.text).join(', ')}${this.ctx.netns ? ` (netns ${this.ctx.netns})` : ''}; kernel-libipsec needs one (e.g. the health-check IP) to route the tunnel`,
+      );
+    }
   }
 
   protected async doDisconnect(peer: IpsecPeer): Promise<void> {

@@ -226,6 +226,8 @@ export class GatewayLabeler {
       this.ownWrites.clear();
       this.forceFresh = true;
       this.takeover = true;
+      // Label latency counts from when this instance could act, not from a change seen while it was a standby.
+      if (this.effective.pending) this.effective.since = performance.now();
       const c = new Controller({
         name: 'labeler',
         logger: this.log,

@@ -3,3 +3,4 @@ export * from './message.ts';
 export * from './packet.ts';
 export * from './connection.ts';
 export * from './client.ts';
+export * from './fake.ts';

@@ -43,6 +43,13 @@ export interface WireGuardDriverConfig {
   readonly staleHandshakeMs?: number;
   /** Userspace binaries (default: from PATH). */
   readonly binaries?: WireGuardLinkOptions['binaries'];
+  /**
+   * Directory of the userspace daemon's UAPI socket, pid file and log. Default `<stateDir>/wireguard`
+   * (private: the daemon gets it bind-mounted on /run/wireguard in its own mount namespace). Setting
+   * `/var/run/wireguard` runs the daemon without that mount namespace, so `wg show` sees the interface — only
+   * when one gateway per machine uses this interface name.
+   */
+  readonly socketDir?: string;
 }
 
 export const DEFAULT_WG_PORT = 51820;
@@ -71,7 +78,7 @@ interface Prepared {
 
 export class WireGuardDriver extends CableDriverBase<WgPeer, Prepared> {
   readonly backend = 'wireguard' as const;
-  private readonly config: Required<Omit<WireGuardDriverConfig, 'mtu' | 'binaries'>> & Pick<WireGuardDriverConfig, 'mtu' | 'binaries'>;
+  private readonly config: Required<Omit<WireGuardDriverConfig, 'mtu' | 'binaries' | 'socketDir'>> & Pick<WireGuardDriverConfig, 'mtu' | 'binaries'> & { socketDir: string };
   private readonly publicKey: string;
   private readonly routes: OwnedRoutes;
   private readonly mss: TunnelMss;
@@ -99,7 +106,9 @@ export class WireGuardDriver extends CableDriverBase<WgPeer, Prepared> {
       staleHandshakeMs: config.staleHandshakeMs ?? 180_000,
       mtu: config.mtu,
       binaries: config.binaries,
+      socketDir: config.socketDir ?? join(ctx.stateDir, 'wireguard'),
     };
+    if (!this.config.socketDir.startsWith('/')) throw new DriverConfigError('wireguard', 'socketDir', 'must be an absolute path');
     this.publicKey = publicKeyFromPrivate(config.privateKey, 'privateKey');
     this.routes = new OwnedRoutes(ctx.runner, ctx.netns, 'wireguard');
     this.mss = new TunnelMss(ctx.runner, ctx.netns, 'wireguard');
@@ -125,7 +134,7 @@ export class WireGuardDriver extends CableDriverBase<WgPeer, Prepared> {
       netns: this.ctx.netns,
       runner: this.ctx.runner,
       implementation: this.config.implementation,
-      runDir: join(this.ctx.stateDir, 'wireguard'),
+      runDir: this.config.socketDir,
       alias: WG_LINK_OWNER_ALIAS,
       binaries: this.config.binaries,
       initialConfig: { privateKey: this.config.privateKey, listenPort: this.config.listenPort },
@@ -133,7 +142,7 @@ export class WireGuardDriver extends CableDriverBase<WgPeer, Prepared> {
   }
 
   protected async doInit(): Promise<void> {
-    ensureDir(join(this.ctx.stateDir, 'wireguard'));
+    ensureDir(this.config.socketDir);
     this.mtu = this.config.mtu ?? tunnelMtu(await underlayMtu(this.ctx), 'wireguard');
     const link = await ensureWireGuardLink(this.linkOptions());
     this.link = link;

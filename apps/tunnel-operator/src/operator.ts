@@ -1,0 +1,469 @@
+import {
+  FINALIZERS,
+  GATEWAY_ROLE_ACTIVE,
+  GATEWAY_ROLE_STANDBY,
+  TunnelEndpointResource,
+  type Endpoint,
+  type Gateway,
+  type GatewayConnection,
+  type GatewayRole,
+  type TunnelEndpoint,
+  type TunnelEndpointStatus,
+} from '@strait/api';
+import { GatewayLeaderSubject, TunnelStatusSubject, type Bus } from '@strait/bus';
+import type { ConnectionStatus } from '@strait/drivers';
+import {
+  Controller,
+  EventRecorder,
+  Informer,
+  LeaderElector,
+  hasFinalizer,
+  isNotFound,
+  jsonEqual,
+  objectKey,
+  removeFinalizer,
+  ensureFinalizer,
+  setCondition,
+  type EventsV1Event,
+  type Lease,
+  type LeaderMetricsSink,
+  type ReconcileMetricsSink,
+  type ResourceClient,
+  type WorkqueueMetricsSink,
+} from '@strait/kube';
+import type { Logger } from 'pino';
+import type { GatewayDatapath } from './datapath.ts';
+import type { TunnelMetrics } from './metrics.ts';
+import { PeerSpecError, desiredPeer, type LocalPlan, type PeerDesired } from './peers.ts';
+
+/**
+ * tunnel-operator's control loop on every gateway replica (see docs/adr/0004):
+ *  - every replica watches the TunnelEndpoints (warm cache) and keeps its Gateway status object;
+ *  - the Lease holder is the active gateway: on becoming leader it connects every peer at once (in
+ *    parallel) and applies the host rules, then reconciles each TunnelEndpoint (status, Events,
+ *    finalizer) and keeps the cluster's sole Endpoint;
+ *  - a replica that sees ANOTHER holder releases what a standby must not hold (peers, host rules);
+ *    losing the Lease with no successor (API server unreachable) leaves the datapath up;
+ *  - SIGTERM: release the Lease, wait briefly for a successor, then release the peers.
+ */
+
+export const REPORTING_CONTROLLER = 'net.strait.io/tunnel-operator';
+export const FIELD_MANAGER = 'strait-tunnel-operator';
+
+export interface ElectionSettings {
+  readonly leaseName: string;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+}
+
+export interface EndpointSettings {
+  readonly ip: string;
+  readonly wireguardPublicKey: string | undefined;
+  readonly wireguardPort: number;
+}
+
+export interface TunnelOperatorOptions {
+  readonly clusterId: string;
+  readonly namespace: string;
+  readonly nodeName: string;
+  readonly podName: string;
+  readonly teps: ResourceClient<TunnelEndpoint>;
+  readonly endpoints: ResourceClient<Endpoint>;
+  readonly gateways: ResourceClient<Gateway>;
+  readonly events: ResourceClient<EventsV1Event>;
+  readonly leases: ResourceClient<Lease>;
+  readonly election: ElectionSettings;
+  readonly datapath: GatewayDatapath;
+  readonly local: LocalPlan;
+  readonly endpoint?: EndpointSettings | undefined;
+  readonly bus?: Bus | undefined;
+  readonly logger: Logger;
+  readonly metrics?: TunnelMetrics | undefined;
+  readonly controllerMetrics?:
+    | { workqueue(name: string): WorkqueueMetricsSink; reconciler(name: string): ReconcileMetricsSink; leader?(name: string): LeaderMetricsSink }
+    | undefined;
+  readonly statusIntervalMs: number;
+  /** On SIGTERM, how long to wait for another replica to take the Lease before releasing the peers. */
+  readonly handoverWaitMs?: number | undefined;
+}
+
+export class TunnelOperator {
+  readonly informer: Informer<TunnelEndpoint>;
+  readonly controller: Controller;
+  readonly elector: LeaderElector;
+  readonly #o: TunnelOperatorOptions;
+  readonly #log: Logger;
+  readonly #recorder: EventRecorder;
+  /** This replica holds the datapath active (peers connected). */
+  #active = false;
+  #stopping = false;
+  #role: GatewayRole = GATEWAY_ROLE_STANDBY;
+  #roleSince = new Date().toISOString();
+  /** Connected peers by TunnelEndpoint key. */
+  readonly #peers = new Map<string, PeerDesired>();
+  /** Last phase per peer (events, NATS transitions). */
+  readonly #phases = new Map<string, string>();
+  readonly #statuses = new Map<string, ConnectionStatus>();
+  #tail: Promise<unknown> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #lastGatewayStatus: unknown;
+  #endpointWritten = false;
+  #activated: Promise<void> | undefined;
+
+  constructor(o: TunnelOperatorOptions) {
+    this.#o = o;
+    this.#log = o.logger;
+    this.informer = new Informer<TunnelEndpoint>({ client: o.teps, namespace: o.namespace, logger: o.logger, name: 'tunnelendpoints' });
+    this.#recorder = new EventRecorder({ client: o.events, reportingController: REPORTING_CONTROLLER, reportingInstance: o.podName, logger: o.logger });
+    this.controller = new Controller({
+      name: 'tunnelendpoint',
+      logger: o.logger,
+      concurrency: 4,
+      reconcile: (key) => this.#reconcile(key),
+      workqueueMetrics: o.controllerMetrics?.workqueue('tunnelendpoint'),
+      reconcileMetrics: o.controllerMetrics?.reconciler('tunnelendpoint'),
+    });
+    this.controller.watch(this.informer);
+    this.elector = new LeaderElector({
+      client: o.leases,
+      namespace: o.namespace,
+      name: o.election.leaseName,
+      identity: o.podName,
+      leaseDurationMs: o.election.leaseDurationMs,
+      renewDeadlineMs: o.election.renewDeadlineMs,
+      retryPeriodMs: o.election.retryPeriodMs,
+      metrics: o.controllerMetrics?.leader?.(o.election.leaseName),
+      logger: o.logger,
+      callbacks: {
+        onStartedLeading: () => {
+          this.#activated = this.#activate().catch((e: unknown) => this.#log.error({ err: errText(e) }, 'activation failed; reconciles retry'));
+        },
+        onNewLeader: (identity) => {
+          if (identity !== o.podName) void this.#demote(`the Lease is held by ${identity}`);
+        },
+      },
+    });
+  }
+
+  get active(): boolean {
+    return this.#active;
+  }
+
+  get ready(): boolean {
+    return this.informer.hasSynced();
+  }
+
+  async start(): Promise<void> {
+    await this.controller.start();
+    this.elector.start();
+    this.#timer = setInterval(() => void this.#tick(), this.#o.statusIntervalMs);
+    this.#timer.unref();
+    void this.#writeGatewayStatus().catch(() => undefined);
+  }
+
+  /** Graceful stop: release the Lease; once another replica holds it, release the peers. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#timer) clearInterval(this.#timer);
+    const wasActive = this.#active;
+    await this.elector.stop();
+    if (wasActive) {
+      const successor = await this.#waitForSuccessor(this.#o.handoverWaitMs ?? 3_000);
+      if (successor) await this.#demote(`handed over to ${successor}`, true);
+      else this.#log.warn('no other replica took the Lease: the tunnels stay up as they are');
+    }
+    await this.controller.stop();
+    await this.informer.stop();
+  }
+
+  async #waitForSuccessor(timeoutMs: number): Promise<string | undefined> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      const lease = await this.#o.leases.get({ namespace: this.#o.namespace, name: this.#o.election.leaseName }).catch(() => undefined);
+      const holder = lease?.spec?.holderIdentity ?? '';
+      if (holder && holder !== this.#o.podName) return holder;
+      await sleep(25);
+    }
+    return undefined;
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(fn, fn);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  #isLeader(): boolean {
+    return this.#active && this.elector.isLeader() && !this.#stopping;
+  }
+
+  async #activate(): Promise<void> {
+    const t0 = performance.now();
+    await this.#serial(async () => {
+      this.#active = true;
+      this.#setRole(GATEWAY_ROLE_ACTIVE);
+      await this.informer.waitForSync({ timeoutMs: 30_000 });
+      const desired: PeerDesired[] = [];
+      for (const tep of this.informer.list()) {
+        if (tep.metadata?.deletionTimestamp) continue;
+        try {
+          desired.push(desiredPeer(tep, this.#o.local));
+        } catch {
+          // reported by the reconcile of that TunnelEndpoint
+        }
+      }
+      // Every peer at once: the new endpoint's first handshake makes the remote peers roam to it.
+      const results = await Promise.allSettled(desired.map((d) => this.#o.datapath.connect(d)));
+      results.forEach((r, i) => {
+        const d = desired[i]!;
+        if (r.status === 'fulfilled') {
+          this.#peers.set(d.key, d);
+          this.#statuses.set(d.key, r.value);
+        } else this.#log.warn({ peer: d.clusterId, err: errText(r.reason) }, 'peer not connected at activation; its reconcile retries');
+      });
+      await this.#o.datapath.applyPeers([...this.#peers.values()]);
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    this.#o.metrics?.activation.observe(seconds);
+    this.#log.info({ peers: this.#peers.size, ms: Math.round(seconds * 1000) }, 'active gateway: every peer connected');
+    await this.#publishLeader();
+    for (const key of this.informer.keys()) this.controller.enqueue(key);
+    this.#endpointWritten = false;
+    await Promise.allSettled([this.#writeEndpoint(), this.#writeGatewayStatus()]);
+  }
+
+  async #demote(reason: string, force = false): Promise<void> {
+    if (!force && (this.elector.isLeader() || this.#stopping)) return;
+    await this.#serial(async () => {
+      const had = [...new Set([...this.#peers.values()].map((p) => p.clusterId))];
+      const wasActive = this.#active;
+      this.#active = false;
+      this.#peers.clear();
+      this.#statuses.clear();
+      const writes = await this.#o.datapath.release(had);
+      if (wasActive || writes > 0) this.#log.info({ reason, peers: had.length, writes }, 'standby: released tunnel peers and host rules');
+    });
+    this.#setRole(GATEWAY_ROLE_STANDBY);
+    await this.#writeGatewayStatus().catch(() => undefined);
+  }
+
+  #setRole(role: GatewayRole): void {
+    if (this.#role === role) return;
+    this.#role = role;
+    this.#roleSince = new Date().toISOString();
+    this.#o.metrics?.leader.set(role === GATEWAY_ROLE_ACTIVE ? 1 : 0);
+    this.#o.metrics?.leaderTransitions.inc({ to: role });
+  }
+
+  async #publishLeader(): Promise<void> {
+    const bus = this.#o.bus;
+    if (!bus) return;
+    const lease = await this.#o.leases.get({ namespace: this.#o.namespace, name: this.#o.election.leaseName }).catch(() => undefined);
+    bus.publish(GatewayLeaderSubject, { cluster: this.#o.clusterId }, {
+      cluster: this.#o.clusterId,
+      holder: this.#o.podName,
+      node: this.#o.nodeName,
+      leaseTransitions: lease?.spec?.leaseTransitions ?? 0,
+      timestamp: new Date().toISOString(),
+    });
+  }
+
+  async #tick(): Promise<void> {
+    try {
+      if (this.#isLeader()) {
+        for (const key of this.informer.keys()) this.controller.enqueue(key);
+        if (!this.#endpointWritten) await this.#writeEndpoint();
+      }
+      await this.#writeGatewayStatus();
+    } catch (e) {
+      this.#log.warn({ err: errText(e) }, 'status refresh failed');
+    }
+  }
+
+  async #reconcile(key: string): Promise<{ requeueAfter: number } | void> {
+    if (!this.#isLeader()) return;
+    if (this.#activated) await this.#activated;
+    const tep = this.informer.get(key);
+    if (!tep) {
+      await this.#removePeer(key);
+      return;
+    }
+    if (tep.metadata?.deletionTimestamp) {
+      if (!hasFinalizer(tep, FINALIZERS.tunnel)) return;
+      await this.#removePeer(key);
+      void this.#recorder.normal(tep, 'Disconnected', `tunnel to ${tep.spec.remoteClusterID} removed (routes, rules, NAT, peer)`, { descriptor: TunnelEndpointResource, action: 'Disconnect' });
+      await removeFinalizer(this.#o.teps, tep, FINALIZERS.tunnel);
+      return;
+    }
+    const obj = await ensureFinalizer(this.#o.teps, tep, FINALIZERS.tunnel);
+    let d: PeerDesired;
+    try {
+      d = desiredPeer(obj, this.#o.local);
+    } catch (e) {
+      if (!(e instanceof PeerSpecError)) throw e;
+      await this.#writeStatus(obj, { phase: 'Error', reason: 'InvalidSpec', message: e.message });
+      if (this.#phases.get(key) !== `invalid:${e.message}`) {
+        this.#phases.set(key, `invalid:${e.message}`);
+        void this.#recorder.warning(obj, 'InvalidSpec', e.message, { descriptor: TunnelEndpointResource, action: 'Connect' });
+      }
+      return;
+    }
+    let st: ConnectionStatus;
+    try {
+      st = await this.#serial(async () => {
+        if (!this.#isLeader()) throw new NotLeader();
+        const prev = this.#peers.get(key);
+        if (prev && prev.clusterId !== d.clusterId) await this.#o.datapath.disconnect(prev.clusterId);
+        const s = await this.#o.datapath.connect(d);
+        this.#peers.set(key, d);
+        await this.#o.datapath.applyPeers([...this.#peers.values()]);
+        return s;
+      });
+    } catch (e) {
+      if (e instanceof NotLeader) return;
+      const message = errText(e);
+      await this.#writeStatus(obj, { phase: 'Error', reason: 'ConnectFailed', message });
+      void this.#recorder.warning(obj, 'ConnectFailed', message, { descriptor: TunnelEndpointResource, action: 'Connect' });
+      throw e;
+    }
+    this.#statuses.set(key, st);
+    this.#o.metrics?.observe(st);
+    await this.#writeStatus(obj, { phase: st.state, reason: st.state === 'Connected' ? 'Connected' : st.state === 'Connecting' ? 'Connecting' : 'TunnelError', message: st.message }, st);
+    const before = this.#phases.get(key);
+    if (before !== st.state) {
+      this.#phases.set(key, st.state);
+      if (st.state === 'Connected') void this.#recorder.normal(obj, 'Connected', `tunnel to ${d.clusterId} connected over ${d.spec.backend} (${st.interface ?? '?'})`, { descriptor: TunnelEndpointResource, action: 'Connect' });
+      if (st.state === 'Error') void this.#recorder.warning(obj, 'TunnelError', st.message, { descriptor: TunnelEndpointResource, action: 'Connect' });
+      this.#o.bus?.publish(TunnelStatusSubject, { cluster: this.#o.clusterId, peer: d.clusterId }, {
+        cluster: this.#o.clusterId,
+        peer: d.clusterId,
+        status: st.state,
+        ...(st.rtt && st.rtt.samples > 0 ? { rttMs: st.rtt.avgMs } : {}),
+        timestamp: new Date().toISOString(),
+      });
+    }
+    if (st.state !== 'Connected') return { requeueAfter: 500 };
+  }
+
+  async #removePeer(key: string): Promise<void> {
+    await this.#serial(async () => {
+      const prev = this.#peers.get(key);
+      this.#peers.delete(key);
+      this.#statuses.delete(key);
+      this.#phases.delete(key);
+      if (prev) {
+        await this.#o.datapath.disconnect(prev.clusterId);
+        this.#o.metrics?.forget(prev.clusterId);
+      }
+      await this.#o.datapath.applyPeers([...this.#peers.values()]);
+    });
+  }
+
+  async #writeStatus(obj: TunnelEndpoint, v: { phase: TunnelEndpointStatus['phase']; reason: string; message: string }, st?: ConnectionStatus): Promise<void> {
+    const cur = obj.status ?? {};
+    const conditions = setCondition(cur.conditions as never, {
+      type: 'Ready',
+      status: v.phase === 'Connected' ? 'True' : 'False',
+      reason: v.reason,
+      message: v.message.slice(0, 1024),
+      observedGeneration: obj.metadata?.generation,
+    });
+    const next: TunnelEndpointStatus = {
+      phase: v.phase,
+      ...(st?.interface ? { interface: st.interface } : cur.interface ? { interface: cur.interface } : {}),
+      ...(st?.lastHandshake ? { lastHandshakeTime: st.lastHandshake } : cur.lastHandshakeTime ? { lastHandshakeTime: cur.lastHandshakeTime } : {}),
+      ...(st?.rtt && st.rtt.samples > 0
+        ? { latency: { lastMs: st.rtt.avgMs, minMs: st.rtt.minMs, averageMs: st.rtt.avgMs, maxMs: st.rtt.maxMs, stdDevMs: st.rtt.stddevMs, samples: st.rtt.samples } }
+        : {}),
+      ...(obj.metadata?.generation !== undefined ? { observedGeneration: obj.metadata.generation } : {}),
+      conditions: conditions as TunnelEndpointStatus['conditions'],
+    };
+    if (jsonEqual(cur, next)) return;
+    try {
+      await this.#o.teps.patchStatus({ namespace: obj.metadata?.namespace, name: obj.metadata?.name ?? '' }, { status: next }, { type: 'merge' });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  /** The cluster's sole Endpoint (leader): this gateway; other Endpoints of this cluster are deleted. */
+  async #writeEndpoint(): Promise<void> {
+    const ep = this.#o.endpoint;
+    if (!ep || !this.#isLeader()) return;
+    const subnets = [...this.#o.local.podCidrs];
+    if (subnets.length === 0) {
+      this.#log.warn('no --pod-cidrs: the Endpoint is not written');
+      this.#endpointWritten = true;
+      return;
+    }
+    const name = this.#o.clusterId;
+    const body = {
+      apiVersion: 'net.strait.io/v1alpha1',
+      kind: 'Endpoint',
+      metadata: { name, namespace: this.#o.namespace },
+      spec: {
+        clusterID: this.#o.clusterId,
+        hostname: this.#o.nodeName,
+        privateIP: ep.ip,
+        backend: 'wireguard' as const,
+        backendConfig: ep.wireguardPublicKey ? { wireguard: { publicKey: ep.wireguardPublicKey, port: ep.wireguardPort } } : {},
+        subnets,
+      },
+    };
+    if (!ep.wireguardPublicKey) return;
+    await this.#o.endpoints.apply(body as never, { fieldManager: FIELD_MANAGER, force: true });
+    const all = await this.#o.endpoints.list({ namespace: this.#o.namespace });
+    for (const other of all.items) {
+      if (other.spec?.clusterID === this.#o.clusterId && other.metadata?.name !== name) {
+        await this.#o.endpoints.delete({ namespace: this.#o.namespace, name: other.metadata?.name ?? '' }).catch(() => false);
+        this.#log.info({ endpoint: objectKey(other) }, 'deleted a stale Endpoint of this cluster');
+      }
+    }
+    this.#endpointWritten = true;
+  }
+
+  /** This replica's Gateway object: role and connections. */
+  async #writeGatewayStatus(): Promise<void> {
+    const connections: GatewayConnection[] = [];
+    if (this.#active) {
+      const conns = await this.#o.datapath.cables.connections().catch(() => [] as ConnectionStatus[]);
+      for (const c of conns) {
+        this.#o.metrics?.observe(c);
+        connections.push({
+          cluster: c.clusterId,
+          status: c.state,
+          rxBytes: c.rxBytes,
+          txBytes: c.txBytes,
+          ...(c.lastHandshake ? { lastHandshakeTime: c.lastHandshake } : {}),
+          ...(c.rtt && c.rtt.samples > 0
+            ? { latency: { lastMs: c.rtt.avgMs, minMs: c.rtt.minMs, averageMs: c.rtt.avgMs, maxMs: c.rtt.maxMs, stdDevMs: c.rtt.stddevMs, samples: c.rtt.samples } }
+            : {}),
+          ...(c.state === 'Error' ? { message: c.message.slice(0, 1024) } : {}),
+        });
+      }
+    }
+    const status = { role: this.#role, node: this.#o.nodeName, connections, lastTransitionTime: this.#roleSince };
+    if (jsonEqual(status, this.#lastGatewayStatus)) return;
+    const ref = { apiVersion: 'net.strait.io/v1alpha1', kind: 'Gateway', metadata: { name: this.#o.podName, namespace: this.#o.namespace } };
+    const manager = `${FIELD_MANAGER}-${this.#o.podName}`.slice(0, 128);
+    try {
+      await this.#o.gateways.applyStatus({ ...ref, status } as never, { fieldManager: manager, force: true });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      await this.#o.gateways.apply({ ...ref, spec: { node: this.#o.nodeName, clusterID: this.#o.clusterId } } as never, { fieldManager: manager, force: true });
+      await this.#o.gateways.applyStatus({ ...ref, status } as never, { fieldManager: manager, force: true });
+    }
+    this.#lastGatewayStatus = status;
+  }
+}
+
+class NotLeader extends Error {}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

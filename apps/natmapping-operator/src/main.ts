@@ -25,7 +25,9 @@ await runService({
       netnsName: config.netnsName,
       netns: new IpNetns(runner),
       sysctl: new ProcSysctl(runner),
-      nft: new NftTables(session ? sessionRunner(runner, session) : runner),
+      nft: new NftTables(runner),
+      // Element transactions (every change after the first apply) go through the long-lived nft -i.
+      runner: session ? sessionRunner(runner, session) : runner,
       namespaceId: procNamespaceIdentity(config.netnsName).target,
       logger,
     });

@@ -121,7 +121,7 @@ export function computeConditions(args: {
 }): Condition[] {
   const { obj, nodes, result, now } = args;
   const generation = obj.metadata?.generation;
-  const expected = result.owned.length;
+  const expected = result.ownedExternalIPs.length;
   const current = nodes.filter((n) => n.observedGeneration === generation);
   const behind = current.filter((n) => n.programmed < expected);
   const existing = (obj.status?.conditions ?? []) as Condition[];

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NatDatapath } from './datapath.ts';
 import { NatMetrics } from './metrics.ts';
 import { NatMappingOperator } from './operator.ts';
+import { fakeNftRunner } from './testing/fake-nft-runner.ts';
 
 const NS = 'strait-system';
 const GW = 'gw-netns';
@@ -74,7 +75,7 @@ class Harness {
   nsId = 'ns-1';
 
   async start(nodeName = 'gw-1', net = this.net): Promise<Node> {
-    const datapath = new NatDatapath({ netnsName: GW, netns: net.netns, sysctl: net.sysctl, nft: net.nft, namespaceId: () => this.nsId, logger });
+    const datapath = new NatDatapath({ netnsName: GW, netns: net.netns, sysctl: net.sysctl, nft: net.nft, runner: fakeNftRunner(net), namespaceId: () => this.nsId, logger });
     const registry = createRegistry({ defaultMetrics: false });
     const metrics = new NatMetrics(registry);
     const operator = new NatMappingOperator({
@@ -226,10 +227,8 @@ describe('NatMappingOperator', () => {
     await settle(h);
     expect([...h.map4().keys()]).toEqual(['10.32.0.1', '10.32.0.2']);
     const writes = h.nftWrites().slice(before).flat();
-    expect(writes.filter((l) => l.includes('element'))).toEqual([
-      'delete element inet strait_natmap src4 { 10.21.0.0/16 }',
-      'delete element inet strait_natmap ext4 { 10.40.0.1 }',
-    ]);
+    expect(writes).toEqual(['delete element inet strait_natmap ext4 { 10.40.0.1 }', 'delete element inet strait_natmap src4 { 10.21.0.0/16 }']);
+    expect(h.net.state.writes.length - before).toBeGreaterThan(0);
     expect(writes.some((l) => /chain|rule/.test(l))).toBe(false);
     expect(h.net.state.ns(GW).nft.has('inet someone_else')).toBe(true);
   });

@@ -7,6 +7,7 @@ import {
   diffNatState,
   emptyNatState,
   isEmptyNatDiff,
+  natElementScript,
   natTableSpec,
   programmedEntries,
   type NatMappingInput,
@@ -45,7 +46,9 @@ describe('computeNatState', () => {
     expect(s.sources).toEqual({ 4: ['10.20.0.0/16'], 6: [] });
     const r = s.mappings.get('strait-system/b');
     expect(r).toMatchObject({ entries: 2, invalid: 0, problems: [], generation: 1, uid: 'uid-b' });
-    expect(r?.owned).toHaveLength(2);
+    expect(r?.ownedExternalIPs).toEqual(['10.32.0.1', '10.32.0.2']);
+    expect(r?.ownedRealIPs).toEqual(['192.168.1.1', '172.16.0.9']);
+    expect(r?.family).toBe(4);
     expect(s.holders.get('10.32.0.2')).toBe('strait-system/b');
   });
 
@@ -114,7 +117,7 @@ describe('computeNatState', () => {
       expect(n?.problems[0]?.message).toBe(
         'entries[0] 10.32.0.1 → 192.168.9.9: conflicts with strait-system/a-old (older), which maps 10.32.0.1 to 192.168.1.1',
       );
-      expect(n?.owned).toEqual([{ family: 4, externalIP: '10.32.0.3', realIP: '192.168.1.3' }]);
+      expect(n?.ownedExternalIPs).toEqual(['10.32.0.3']);
       expect(s.sources[4]).toEqual(['10.20.0.0/16', '10.21.0.0/16']);
     }
     // When the older mapping goes, the newer one's entries take over.
@@ -229,14 +232,21 @@ describe('diffNatState', () => {
 
   it('turns one changed entry into one add (the port deletes the old value first)', () => {
     const d = diffNatState(computeNatState([big()]), computeNatState([big(7)]));
-    expect(d).toEqual({ sourcesChanged: false, changedEntries: 1, elements: { 4: { add: [['10.32.0.7', '172.16.0.1']], delete: [] }, 6: { add: [], delete: [] } } });
+    expect(d).toEqual({
+      sourcesChanged: false,
+      changedEntries: 1,
+      elements: { 4: { add: [['10.32.0.7', '172.16.0.1']], delete: [], replaced: ['10.32.0.7'] }, 6: { add: [], delete: [], replaced: [] } },
+      sources: { 4: { add: [], delete: [] }, 6: { add: [], delete: [] } },
+    });
+    expect(natElementScript(d)).toBe('delete element inet strait_natmap ext4 { 10.32.0.7 }\nadd element inet strait_natmap ext4 { 10.32.0.7 : 172.16.0.1 }\n');
   });
 
   it('removes exactly the elements of a deleted mapping (and its source)', () => {
     const other = mapping('other', { podCIDR: '10.21.0.0/16', externalCIDR: '10.33.0.0/16', entries: [e('10.33.0.1', '192.168.7.1')] });
     const d = diffNatState(computeNatState([big(), other]), computeNatState([big()]));
-    expect(d.elements[4]).toEqual({ add: [], delete: ['10.33.0.1'] });
+    expect(d.elements[4]).toEqual({ add: [], delete: ['10.33.0.1'], replaced: [] });
     expect(d.sourcesChanged).toBe(true);
+    expect(natElementScript(d)).toBe('delete element inet strait_natmap ext4 { 10.33.0.1 }\ndelete element inet strait_natmap src4 { 10.21.0.0/16 }\n');
     expect(diffNatState(emptyNatState(), computeNatState([other])).elements[4].add).toEqual([['10.33.0.1', '192.168.7.1']]);
   });
 
@@ -250,6 +260,34 @@ describe('diffNatState', () => {
   });
 });
 
+describe('natElementScript', () => {
+  it('writes one transaction: every delete first, new keys are only added, sources replaced before maps filled', () => {
+    const before = computeNatState([
+      mapping('a', { podCIDR: '10.20.0.0/17', entries: [e('10.32.0.1', '192.168.1.1'), e('10.32.0.2', '192.168.1.2')] }, { created: '2025-01-01T00:00:00Z' }),
+      mapping('v6', { podCIDR: 'fd00:20::/56', externalCIDR: 'fd00:32::/64', entries: [e('fd00:32::1', 'fd00:99::1')] }, { created: '2025-01-01T00:00:00Z' }),
+    ]);
+    const after = computeNatState([
+      mapping('a', { podCIDR: '10.20.0.0/16', entries: [e('10.32.0.1', '192.168.1.9'), e('10.32.0.3', '192.168.1.3')] }, { created: '2025-01-01T00:00:00Z' }),
+      mapping('v6', { podCIDR: 'fd00:20::/56', externalCIDR: 'fd00:32::/64', entries: [] }, { created: '2025-01-01T00:00:00Z' }),
+    ]);
+    expect(natElementScript(diffNatState(before, after)).trimEnd().split('\n')).toEqual([
+      'delete element inet strait_natmap ext4 { 10.32.0.2, 10.32.0.1 }',
+      'delete element inet strait_natmap src4 { 10.20.0.0/17 }',
+      'delete element inet strait_natmap ext6 { fd00:32::1 }',
+      'delete element inet strait_natmap src6 { fd00:20::/56 }',
+      'add element inet strait_natmap src4 { 10.20.0.0/16 }',
+      'add element inet strait_natmap ext4 { 10.32.0.1 : 192.168.1.9, 10.32.0.3 : 192.168.1.3 }',
+    ]);
+    expect(natElementScript(diffNatState(after, after))).toBe('');
+  });
+
+  it('splits very large changes into lines of at most 4096 elements', () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => e(`10.32.${i >> 8}.${i & 255}`, '192.168.1.1'));
+    const s = natElementScript(diffNatState(emptyNatState(), computeNatState([mapping('a', { entries: many(10_000) })])));
+    expect(s.trimEnd().split('\n').map((l) => l.split(' : ').length - 1)).toEqual([0, 4096, 4096, 1808]); // the source, then 3 lines of elements
+  });
+});
+
 describe('programmedEntries', () => {
   it('counts the entries the kernel translates as the mapping says', () => {
     const m = mapping('a', { entries: [e('10.32.0.1', '192.168.1.1'), e('10.32.0.2', '192.168.1.2')] }, { created: '2025-01-01T00:00:00Z' });
@@ -260,5 +298,25 @@ describe('programmedEntries', () => {
     expect(programmedEntries(r, want)).toBe(2);
     const stale = computeNatState([mapping('a', { entries: [e('10.32.0.1', '192.168.1.1'), e('10.32.0.2', '192.168.9.9')] }, { created: '2025-01-01T00:00:00Z' })]);
     expect(programmedEntries(r, stale)).toBe(1);
+  });
+});
+
+describe('local checks cache', () => {
+  it('reuses the checks of an unchanged spec object and redoes them for a new one', () => {
+    const a = mapping('a', { entries: [e('10.32.0.1', '192.168.1.1')] }, { created: '2025-01-01T00:00:00Z' });
+    const b = mapping('b', { entries: [e('10.32.0.1', '192.168.1.2')] }, { created: '2025-01-02T00:00:00Z' });
+    const first = computeNatState([a, b]);
+    expect(first.mappings.get('strait-system/b')?.problems[0]?.reason).toBe('ConflictingExternalIP');
+    // a goes: b's cached local checks are reused, the cross-mapping result is recomputed.
+    const second = computeNatState([b]);
+    expect(second.mappings.get('strait-system/b')?.problems).toEqual([]);
+    expect(second.maps[4].get('10.32.0.1')).toBe('192.168.1.2');
+    const b2 = { ...b, spec: { ...b.spec, entries: [e('10.32.0.1', '192.168.1.3')] } };
+    expect(computeNatState([b2]).maps[4].get('10.32.0.1')).toBe('192.168.1.3');
+  });
+
+  it('checks an IPv6 externalIP in an IPv4 mapping the same way as the slow path', () => {
+    const s = computeNatState([mapping('a', { entries: [e('fd00::1', '192.168.1.1'), e('10.32.0.1', 'fd00::1')] })]);
+    expect(s.mappings.get('strait-system/a')?.problems.map((p) => p.reason)).toEqual(['ExternalIPOutsideCIDR', 'FamilyMismatch']);
   });
 });

@@ -5,6 +5,7 @@ import {
   outermostCidrs,
   parseNatAddress,
   parseNatCidr,
+  parseV4,
   type NatAddress,
   type NatCidr,
 } from './addresses.ts';
@@ -104,13 +105,6 @@ export interface NatEntryProblem {
   readonly heldBy?: string;
 }
 
-/** One entry a mapping contributes to a map. */
-export interface NatOwnedEntry {
-  readonly family: Family;
-  readonly externalIP: string;
-  readonly realIP: string;
-}
-
 export interface NatMappingResult {
   /** `namespace/name`. */
   readonly key: string;
@@ -118,12 +112,17 @@ export interface NatMappingResult {
   readonly name: string;
   readonly uid: string | undefined;
   readonly generation: number | undefined;
+  /** IP family of the mapping (of its externalCIDR); undefined when that CIDR is invalid. */
+  readonly family: Family | undefined;
   /** Entries in the spec. */
   readonly entries: number;
-  /** Entries this mapping puts in the maps (valid and not held by an older mapping). */
-  readonly owned: readonly NatOwnedEntry[];
+  /** External IPs this mapping puts in the map (valid and not held by an older mapping), in spec order. */
+  readonly ownedExternalIPs: readonly string[];
+  /** Their real IPs (same order). */
+  readonly ownedRealIPs: readonly string[];
   /** Entries excluded (sum of the problems' counts). */
   readonly invalid: number;
+  /** In spec order. */
   readonly problems: readonly NatEntryProblem[];
 }
 
@@ -158,26 +157,153 @@ function byAge(a: { ts: string; key: string }, b: { ts: string; key: string }): 
 
 /** Why an address cannot be a translation target, or undefined. */
 function unusableRealIP(a: NatAddress): string | undefined {
-  if (a.family === 4) {
-    const first = Math.floor(a.v4 / 16777216);
-    if (a.v4 === 0) return 'is the unspecified address';
-    if (first === 127) return 'is a loopback address';
-    if (first >= 224 && first <= 239) return 'is a multicast address';
-    if (a.v4 === 0xffffffff) return 'is the broadcast address';
-    return undefined;
-  }
+  if (a.family === 4) return unusableV4(a.v4);
   if (a.v6 === 0n) return 'is the unspecified address';
   if (a.v6 === 1n) return 'is the loopback address';
   if (a.v6 >> 120n === 0xffn) return 'is a multicast address';
   return undefined;
 }
 
-interface Claim {
-  readonly real: string;
-  readonly key: string;
+function unusableV4(v: number): string | undefined {
+  const first = Math.floor(v / 16777216);
+  if (v === 0) return 'is the unspecified address';
+  if (first === 127) return 'is a loopback address';
+  if (first >= 224 && first <= 239) return 'is a multicast address';
+  if (v === 0xffffffff) return 'is the broadcast address';
+  return undefined;
 }
 
-/** Computes the desired NAT maps from every NatMapping. Pure; never throws on bad input. */
+function problem(index: number, e: unknown, reason: NatEntryProblemReason, why: string, heldBy?: string): NatEntryProblem {
+  const x = e as { externalIP?: unknown; realIP?: unknown } | null | undefined;
+  const externalIP = shown(x?.externalIP);
+  const realIP = shown(x?.realIP);
+  return { index, externalIP, realIP, reason, message: `entries[${index}] ${externalIP} → ${realIP}: ${why}`, count: 1, ...(heldBy ? { heldBy } : {}) };
+}
+
+/** What can be checked within one mapping (everything but duplicates and conflicts). */
+interface LocalCheck {
+  readonly family: Family | undefined;
+  readonly pod: NatCidr | undefined;
+  readonly entries: readonly unknown[];
+  /** Locally valid entries: index in spec.entries, canonical external and real IP. */
+  readonly index: readonly number[];
+  readonly ext: readonly string[];
+  readonly real: readonly string[];
+  readonly problems: readonly NatEntryProblem[];
+}
+
+/**
+ * Local checks are cached per spec object: the informer hands out the same object until the
+ * NatMapping changes, so a change to one mapping does not re-validate the others. Objects from the
+ * informer are never modified in place.
+ */
+const localChecks = new WeakMap<object, LocalCheck>();
+
+function checkLocally(spec: NatMappingInput['spec']): LocalCheck {
+  const cached = spec ? localChecks.get(spec) : undefined;
+  if (cached) return cached;
+  const rawEntries = spec?.entries;
+  const entries: readonly unknown[] = Array.isArray(rawEntries) ? rawEntries : [];
+  const ext = parseNatCidr(spec?.externalCIDR);
+  const pod = parseNatCidr(spec?.podCIDR);
+  let whole: string | undefined;
+  if (rawEntries !== undefined && !Array.isArray(rawEntries)) whole = 'spec.entries is not a list';
+  else if (typeof ext === 'string') whole = `spec.externalCIDR ${ext}`;
+  else if (typeof pod === 'string') whole = `spec.podCIDR ${pod}`;
+  else if (pod.family !== ext.family) {
+    whole = `spec.podCIDR ${pod.text} (IPv${pod.family}) and spec.externalCIDR ${ext.text} (IPv${ext.family}) are of different families`;
+  }
+  let out: LocalCheck;
+  if (whole !== undefined || typeof ext === 'string' || typeof pod === 'string') {
+    const count = entries.length;
+    out = {
+      family: typeof ext === 'string' ? undefined : ext.family,
+      pod: undefined,
+      entries,
+      index: [],
+      ext: [],
+      real: [],
+      problems: [{ index: -1, externalIP: '', realIP: '', reason: 'InvalidMapping', message: `${whole ?? 'invalid mapping'}: none of its ${count} entries is programmed`, count }],
+    };
+  } else {
+    const index: number[] = [];
+    const exts: string[] = [];
+    const reals: string[] = [];
+    const problems: NatEntryProblem[] = [];
+    const v4 = ext.family === 4;
+    const size = v4 ? 2 ** (32 - ext.prefixLength) : 0;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as { externalIP?: unknown; realIP?: unknown } | null | undefined;
+      const er = e?.externalIP;
+      const rr = e?.realIP;
+      // IPv4 without allocations: the common case at 10 000 entries.
+      if (v4 && typeof er === 'string' && typeof rr === 'string' && !er.includes(':') && !rr.includes(':')) {
+        const ev = parseV4(er);
+        if (ev < 0) {
+          problems.push(problem(i, e, 'InvalidExternalIP', 'externalIP is not a valid IP address'));
+          continue;
+        }
+        const rv = parseV4(rr);
+        if (rv < 0) {
+          problems.push(problem(i, e, 'InvalidRealIP', 'realIP is not a valid IP address'));
+          continue;
+        }
+        if (ev - (ev % size) !== ext.v4) {
+          problems.push(problem(i, e, 'ExternalIPOutsideCIDR', `externalIP is outside externalCIDR ${ext.text}`));
+          continue;
+        }
+        const unusable = unusableV4(rv);
+        if (unusable) {
+          problems.push(problem(i, e, 'InvalidRealIP', `realIP ${unusable}`));
+          continue;
+        }
+        if (rv - (rv % size) === ext.v4) {
+          problems.push(problem(i, e, 'RealIPInsideExternalCIDR', `realIP lies inside externalCIDR ${ext.text}`));
+          continue;
+        }
+        index.push(i);
+        exts.push(er);
+        reals.push(rr);
+        continue;
+      }
+      const ea = parseNatAddress(er);
+      if (!ea) {
+        problems.push(problem(i, e, 'InvalidExternalIP', 'externalIP is not a valid IP address'));
+        continue;
+      }
+      const ra = parseNatAddress(rr);
+      if (!ra) {
+        problems.push(problem(i, e, 'InvalidRealIP', 'realIP is not a valid IP address'));
+        continue;
+      }
+      if (!cidrContainsAddress(ext, ea)) {
+        problems.push(problem(i, e, 'ExternalIPOutsideCIDR', `externalIP is outside externalCIDR ${ext.text}`));
+        continue;
+      }
+      if (ra.family !== ea.family) {
+        problems.push(problem(i, e, 'FamilyMismatch', `realIP is IPv${ra.family} but externalIP is IPv${ea.family}`));
+        continue;
+      }
+      const unusable = unusableRealIP(ra);
+      if (unusable) {
+        problems.push(problem(i, e, 'InvalidRealIP', `realIP ${unusable}`));
+        continue;
+      }
+      if (cidrContainsAddress(ext, ra)) {
+        problems.push(problem(i, e, 'RealIPInsideExternalCIDR', `realIP lies inside externalCIDR ${ext.text}`));
+        continue;
+      }
+      index.push(i);
+      exts.push(ea.text);
+      reals.push(ra.text);
+    }
+    out = { family: ext.family, pod, entries, index, ext: exts, real: reals, problems };
+  }
+  if (spec) localChecks.set(spec, out);
+  return out;
+}
+
+/** Computes the desired NAT maps from every NatMapping. Pure (objects are not modified); never throws on bad input. */
 export function computeNatState(input: Iterable<NatMappingInput>): NatDesiredState {
   const items: { ts: string; key: string; m: NatMappingInput }[] = [];
   for (const m of input) {
@@ -187,123 +313,59 @@ export function computeNatState(input: Iterable<NatMappingInput>): NatDesiredSta
   }
   items.sort(byAge);
 
-  const claims: { 4: Map<string, Claim>; 6: Map<string, Claim> } = { 4: new Map(), 6: new Map() };
+  const maps = { 4: new Map<string, string>(), 6: new Map<string, string>() };
+  const holders = new Map<string, string>();
   const sourceCidrs: { 4: NatCidr[]; 6: NatCidr[] } = { 4: [], 6: [] };
   const mappings = new Map<string, NatMappingResult>();
 
   for (const { key, m } of items) {
-    const spec = m.spec;
-    const problems: NatEntryProblem[] = [];
-    const owned: NatOwnedEntry[] = [];
-    const rawEntries = spec?.entries;
-    const entries: readonly unknown[] = Array.isArray(rawEntries) ? rawEntries : [];
-    let invalid = 0;
-
-    const ext = parseNatCidr(spec?.externalCIDR);
-    const pod = parseNatCidr(spec?.podCIDR);
-    let whole: string | undefined;
-    if (rawEntries !== undefined && !Array.isArray(rawEntries)) whole = 'spec.entries is not a list';
-    else if (typeof ext === 'string') whole = `spec.externalCIDR ${ext}`;
-    else if (typeof pod === 'string') whole = `spec.podCIDR ${pod}`;
-    else if (pod.family !== ext.family) {
-      whole = `spec.podCIDR ${pod.text} (IPv${pod.family}) and spec.externalCIDR ${ext.text} (IPv${ext.family}) are of different families`;
-    }
-
-    if (whole !== undefined || typeof ext === 'string' || typeof pod === 'string') {
-      const count = entries.length;
-      problems.push({
-        index: -1,
-        externalIP: '',
-        realIP: '',
-        reason: 'InvalidMapping',
-        message: `${whole ?? 'invalid mapping'}: none of its ${count} entries is programmed`,
-        count,
-      });
-      invalid = count;
-    } else {
-      const family = ext.family;
-      const claimed = claims[family];
-      const seen = new Map<string, number>();
-      for (let i = 0; i < entries.length; i++) {
-        const e = entries[i] as { externalIP?: unknown; realIP?: unknown } | null | undefined;
-        const extRaw = e?.externalIP;
-        const realRaw = e?.realIP;
-        const ei = shown(extRaw);
-        const ri = shown(realRaw);
-        const head = `entries[${i}] ${ei} → ${ri}`;
-        const bad = (reason: NatEntryProblemReason, why: string, heldBy?: string): void => {
-          problems.push({ index: i, externalIP: ei, realIP: ri, reason, message: `${head}: ${why}`, count: 1, ...(heldBy ? { heldBy } : {}) });
-          invalid++;
-        };
-        const ea = parseNatAddress(extRaw);
-        if (!ea) {
-          bad('InvalidExternalIP', 'externalIP is not a valid IP address');
+    const local = checkLocally(m.spec);
+    const ownedExternalIPs: string[] = [];
+    const ownedRealIPs: string[] = [];
+    let cross: NatEntryProblem[] | undefined;
+    if (local.family !== undefined && local.pod) {
+      const map = maps[local.family];
+      for (let j = 0; j < local.ext.length; j++) {
+        const e = local.ext[j] as string;
+        const r = local.real[j] as string;
+        const holder = holders.get(e);
+        if (holder === undefined) {
+          map.set(e, r);
+          holders.set(e, key);
+          ownedExternalIPs.push(e);
+          ownedRealIPs.push(r);
           continue;
         }
-        const ra = parseNatAddress(realRaw);
-        if (!ra) {
-          bad('InvalidRealIP', 'realIP is not a valid IP address');
-          continue;
+        const i = local.index[j] as number;
+        const entry = local.entries[i];
+        cross ??= [];
+        if (holder === key) {
+          const first = local.index[local.ext.indexOf(e)] as number;
+          cross.push(problem(i, entry, 'DuplicateEntry', `externalIP ${e} is already mapped by entries[${first}] of this mapping`));
+        } else if (map.get(e) === r) {
+          cross.push(problem(i, entry, 'DuplicateAcrossMappings', `the same translation is held by ${holder} (older)`, holder));
+        } else {
+          cross.push(problem(i, entry, 'ConflictingExternalIP', `conflicts with ${holder} (older), which maps ${e} to ${String(map.get(e))}`, holder));
         }
-        if (!cidrContainsAddress(ext, ea)) {
-          bad('ExternalIPOutsideCIDR', `externalIP is outside externalCIDR ${ext.text}`);
-          continue;
-        }
-        if (ra.family !== ea.family) {
-          bad('FamilyMismatch', `realIP is IPv${ra.family} but externalIP is IPv${ea.family}`);
-          continue;
-        }
-        const unusable = unusableRealIP(ra);
-        if (unusable) {
-          bad('InvalidRealIP', `realIP ${unusable}`);
-          continue;
-        }
-        if (cidrContainsAddress(ext, ra)) {
-          bad('RealIPInsideExternalCIDR', `realIP lies inside externalCIDR ${ext.text}`);
-          continue;
-        }
-        const first = seen.get(ea.text);
-        if (first !== undefined) {
-          bad('DuplicateEntry', `externalIP ${ea.text} is already mapped by entries[${first}] of this mapping`);
-          continue;
-        }
-        seen.set(ea.text, i);
-        const holder = claimed.get(ea.text);
-        if (holder) {
-          if (holder.real === ra.text) {
-            bad('DuplicateAcrossMappings', `the same translation is held by ${holder.key} (older)`, holder.key);
-          } else {
-            bad('ConflictingExternalIP', `conflicts with ${holder.key} (older), which maps ${ea.text} to ${holder.real}`, holder.key);
-          }
-          continue;
-        }
-        claimed.set(ea.text, { real: ra.text, key });
-        owned.push({ family, externalIP: ea.text, realIP: ra.text });
       }
-      if (owned.length > 0) sourceCidrs[family].push(pod);
+      if (ownedExternalIPs.length > 0) sourceCidrs[local.family].push(local.pod);
     }
-
+    const problems = cross ? [...local.problems, ...cross].sort((a, b) => a.index - b.index) : local.problems;
     mappings.set(key, {
       key,
       namespace: m.metadata?.namespace ?? '',
       name: m.metadata?.name ?? '',
       uid: m.metadata?.uid,
       generation: m.metadata?.generation,
-      entries: entries.length,
-      owned,
-      invalid,
+      family: local.family,
+      entries: local.entries.length,
+      ownedExternalIPs,
+      ownedRealIPs,
+      invalid: problems.reduce((n, p) => n + p.count, 0),
       problems,
     });
   }
 
-  const maps = { 4: new Map<string, string>(), 6: new Map<string, string>() };
-  const holders = new Map<string, string>();
-  for (const f of [4, 6] as const) {
-    for (const [ext, c] of claims[f]) {
-      maps[f].set(ext, c.real);
-      holders.set(ext, c.key);
-    }
-  }
   return {
     maps,
     sources: { 4: outermostCidrs(sourceCidrs[4]).map((c) => c.text), 6: outermostCidrs(sourceCidrs[6]).map((c) => c.text) },
@@ -339,30 +401,44 @@ export interface NatElementChanges {
   readonly add: readonly (readonly [string, string])[];
   /** External IPs that go. */
   readonly delete: readonly string[];
+  /** The keys of `add` that exist with another real IP (to delete first in a script). */
+  readonly replaced: readonly string[];
+}
+
+export interface NatSourceChanges {
+  readonly add: readonly string[];
+  readonly delete: readonly string[];
 }
 
 export interface NatStateDiff {
-  /** The source sets differ: apply the table as a whole (one atomic transaction). */
-  readonly sourcesChanged: boolean;
+  /** Map elements: external IP → real IP. */
   readonly elements: { readonly 4: NatElementChanges; readonly 6: NatElementChanges };
+  /** Source set elements (CIDRs). */
+  readonly sources: { readonly 4: NatSourceChanges; readonly 6: NatSourceChanges };
+  readonly sourcesChanged: boolean;
   /** Map elements to add or delete (a changed real IP counts once). */
   readonly changedEntries: number;
 }
 
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+function listDiff(before: readonly string[], after: readonly string[]): NatSourceChanges {
+  const b = new Set(before);
+  const a = new Set(after);
+  return { add: after.filter((x) => !b.has(x)), delete: before.filter((x) => !a.has(x)) };
 }
 
 /** What changes from `prev` to `next`, element by element. O(entries), no I/O. */
 export function diffNatState(prev: NatDesiredState, next: NatDesiredState): NatStateDiff {
-  const elements = { 4: { add: [] as [string, string][], delete: [] as string[] }, 6: { add: [] as [string, string][], delete: [] as string[] } };
+  const changes = () => ({ add: [] as [string, string][], delete: [] as string[], replaced: [] as string[] });
+  const elements = { 4: changes(), 6: changes() };
   let changedEntries = 0;
   for (const f of [4, 6] as const) {
     const before = prev.maps[f];
     const after = next.maps[f];
     for (const [k, v] of after) {
-      if (before.get(k) !== v) {
+      const old = before.get(k);
+      if (old !== v) {
         elements[f].add.push([k, v]);
+        if (old !== undefined) elements[f].replaced.push(k);
         changedEntries++;
       }
     }
@@ -373,15 +449,43 @@ export function diffNatState(prev: NatDesiredState, next: NatDesiredState): NatS
       }
     }
   }
-  return {
-    sourcesChanged: !sameList(prev.sources[4], next.sources[4]) || !sameList(prev.sources[6], next.sources[6]),
-    elements,
-    changedEntries,
-  };
+  const sources = { 4: listDiff(prev.sources[4], next.sources[4]), 6: listDiff(prev.sources[6], next.sources[6]) };
+  const sourcesChanged = [4, 6].some((f) => sources[f as 4 | 6].add.length + sources[f as 4 | 6].delete.length > 0);
+  return { elements, sources, sourcesChanged, changedEntries };
 }
 
 export function isEmptyNatDiff(d: NatStateDiff): boolean {
   return !d.sourcesChanged && d.changedEntries === 0;
+}
+
+const SCRIPT_CHUNK = 4096;
+
+function elementLines(verb: 'add' | 'delete', set: string, items: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < items.length; i += SCRIPT_CHUNK) {
+    out.push(`${verb} element ${NAT_MAP_TABLE.family} ${NAT_MAP_TABLE.name} ${set} { ${items.slice(i, i + SCRIPT_CHUNK).join(', ')} }`);
+  }
+  return out;
+}
+
+/**
+ * The nft script of `diff` against a table whose structure is {@link natTableSpec}'s: ONE
+ * transaction, every delete before every add (a changed real IP is deleted and re-added; a source
+ * CIDR replaced by a wider one must be gone before the wider one goes in, as interval sets refuse
+ * overlaps). '' when nothing changes. The texts are already canonical, as nft prints them.
+ */
+export function natElementScript(diff: NatStateDiff): string {
+  const deletes: string[] = [];
+  const adds: string[] = [];
+  for (const f of [4, 6] as const) {
+    const names = NAT_MAP_NAMES[f];
+    deletes.push(...elementLines('delete', names.map, [...diff.elements[f].delete, ...diff.elements[f].replaced]));
+    deletes.push(...elementLines('delete', names.sources, diff.sources[f].delete));
+    adds.push(...elementLines('add', names.sources, diff.sources[f].add));
+    adds.push(...elementLines('add', names.map, diff.elements[f].add.map(([k, v]) => `${k} : ${v}`)));
+  }
+  const lines = [...deletes, ...adds];
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }
 
 /**
@@ -389,8 +493,9 @@ export function isEmptyNatDiff(d: NatStateDiff): boolean {
  * `programmed` undefined: nothing is known to be programmed.
  */
 export function programmedEntries(result: NatMappingResult, programmed: NatDesiredState | undefined): number {
-  if (!programmed) return 0;
+  if (!programmed || result.family === undefined) return 0;
+  const map = programmed.maps[result.family];
   let n = 0;
-  for (const e of result.owned) if (programmed.maps[e.family].get(e.externalIP) === e.realIP) n++;
+  for (let i = 0; i < result.ownedExternalIPs.length; i++) if (map.get(result.ownedExternalIPs[i] as string) === result.ownedRealIPs[i]) n++;
   return n;
 }

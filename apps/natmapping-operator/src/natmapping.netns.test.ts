@@ -168,7 +168,21 @@ describe.skipIf(!isRoot)('natmapping-operator in a gateway node (real kernel, re
     await ip(NODE, 'route', 'add', '10.20.0.0/16', 'via', '10.255.0.2');
     await ip(POD, 'route', 'add', 'default', 'via', '10.1.0.1');
     await ip(EXT, 'route', 'add', '10.20.0.0/16', 'via', '172.31.0.1');
-    await sh(NODE, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
+    await sh(NODE, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1');
+    // IPv6 beside IPv4 (nodad: usable at once)
+    const addr6 = (ns: string, dev: string, a: string): Promise<string> => ip(ns, '-6', 'addr', 'add', a, 'dev', dev, 'nodad');
+    await addr6(NODE, 'strait.host', 'fd00:255::1/64');
+    await addr6(GW, 'strait.gateway', 'fd00:255::2/64');
+    await addr6(NODE, 'vpod', 'fd00:1::1/64');
+    await addr6(POD, 'eth0', 'fd00:1::10/64');
+    await addr6(GW, 'tun0', 'fd00:254::1/64');
+    await addr6(REMOTE, 'eth0', 'fd00:254::2/64');
+    await addr6(REMOTE, 'lo', 'fd00:20::5/128');
+    await ip(REMOTE, '-6', 'route', 'add', 'fd00:32::/64', 'via', 'fd00:254::1', 'src', 'fd00:20::5');
+    await ip(GW, '-6', 'route', 'add', 'fd00:20::/56', 'via', 'fd00:254::2');
+    await ip(GW, '-6', 'route', 'add', 'default', 'via', 'fd00:255::1');
+    await ip(NODE, '-6', 'route', 'add', 'fd00:20::/56', 'via', 'fd00:255::2');
+    await ip(POD, '-6', 'route', 'add', 'default', 'via', 'fd00:1::1');
     // Someone else's table in the gateway namespace: must never be touched.
     await runner.run('nft', ['-f', '-'], { netns: GW, input: 'add table inet foreign_test\nadd chain inet foreign_test c { type filter hook input priority 0 ; }\nadd rule inet foreign_test c counter\n' });
 
@@ -257,6 +271,20 @@ describe.skipIf(!isRoot)('natmapping-operator in a gateway node (real kernel, re
     );
     expect(warning).toMatchObject({ reason: 'InvalidEntry', reportingController: 'net.strait.io/natmapping-operator', reportingInstance: NODE_NAME });
     expect(warning.note).toContain('entries[2] 10.32.0.30 → fd00::30');
+  });
+
+  it('translates IPv6 entries the same way', async () => {
+    await mappings.create(
+      natMapping('cluster-b-v6', {
+        clusterID: 'cluster-b',
+        podCIDR: 'fd00:20::/56',
+        externalCIDR: 'fd00:32::/64',
+        entries: [{ externalIP: 'fd00:32::10', realIP: 'fd00:1::10' }],
+      }),
+    );
+    await until('IPv6 entry programmed', async () => ((await nodeStatus('cluster-b-v6'))?.programmed === 1 ? true : undefined));
+    expect((await sh(GW, 'sysctl', '-n', 'net.ipv6.conf.all.forwarding')).trim()).toBe('1');
+    expect(await ask('fd00:32::10')).toBe('pod saw fd00:20::5');
   });
 
   it('a newer mapping conflicting on an externalIP is reported; the older one keeps it; its valid entry works', async () => {
@@ -354,6 +382,9 @@ describe.skipIf(!isRoot)('natmapping-operator in a gateway node (real kernel, re
     await expect(ask('10.32.0.11')).rejects.toThrow();
     await mappings.delete({ name: 'cluster-b', namespace: K8S_NS });
     await until('map empty', async () => ((await natTable()).ext4.size === 0 ? true : undefined));
+    expect(await ask('fd00:32::10')).toBe('pod saw fd00:20::5'); // the IPv6 mapping is not touched
+    await mappings.delete({ name: 'cluster-b-v6', namespace: K8S_NS });
+    await until('IPv6 map empty', async () => ((await sh(GW, 'nft', 'list', 'map', 'inet', 'strait_natmap', 'ext6')).includes('fd00:32::10') ? undefined : true));
     expect(await sh(GW, 'nft', '-a', '-j', 'list', 'table', 'inet', 'foreign_test')).toBe(foreign);
     expect(await sh(GW, 'nft', 'list', 'tables')).toBe('table inet foreign_test\ntable inet strait_natmap\n');
   });

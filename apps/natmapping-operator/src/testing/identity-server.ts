@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 const [name = 'server', portText = '7000'] = process.argv.slice(2);
 const server = createServer((s) => {
   s.on('error', () => undefined);
-  s.end(`${name} saw ${s.remoteAddress ?? '?'}\n`);
+  s.end(`${name} saw ${(s.remoteAddress ?? '?').replace(/^::ffff:/, '')}\n`);
 });
-server.listen(Number(portText), '0.0.0.0', () => console.log('ready'));
+server.listen(Number(portText), '::', () => console.log('ready')); // IPv4 and IPv6
 process.on('SIGTERM', () => process.exit(0));

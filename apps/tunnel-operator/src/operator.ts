@@ -213,8 +213,12 @@ export class TunnelOperator {
           // reported by the reconcile of that TunnelEndpoint
         }
       }
-      // Every peer at once: the new endpoint's first handshake makes the remote peers roam to it.
+      // Every peer at once, and the host rules with them: the new endpoint's first handshake makes the
+      // remote peers roam to it. (A packet that meets the host rule a few milliseconds before its
+      // tunnel route is dropped, as it would be without the rule.)
+      const host = this.#o.datapath.applyPeers(desired);
       const results = await Promise.allSettled(desired.map((d) => this.#o.datapath.connect(d)));
+      await host;
       results.forEach((r, i) => {
         const d = desired[i]!;
         if (r.status === 'fulfilled') {

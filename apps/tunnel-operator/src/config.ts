@@ -49,6 +49,10 @@ export const configSpec = defineConfig(
       description: "this gateway node's underlay address that the peers reach (written to the cluster's Endpoint); unset: no Endpoint is written",
       validate: ipProblem,
     }),
+    healthCheckIp: opt.string({
+      description: "this gateway's in-tunnel health-check address, inside --pod-cidrs (assigned in the gateway namespace; the peers probe it, and it is the source of this gateway's probes)",
+      validate: ipProblem,
+    }),
     vethCidr: opt.string({
       description: 'link network of the veth pair strait.host/strait.gateway (a /30 or /31; host end first address)',
       default: DEFAULT_VETH_CIDR,

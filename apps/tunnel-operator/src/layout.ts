@@ -68,6 +68,8 @@ export interface LayoutInput {
   readonly vethCidr: string;
   /** UDP ports forwarded from the node's addresses into the gateway namespace. */
   readonly forwardUdpPorts: readonly number[];
+  /** The in-tunnel health-check address of this gateway (a /32 or /128 on the gateway end of the veth). */
+  readonly healthCheckIp?: string | undefined;
 }
 
 export interface GatewayLayout {
@@ -115,7 +117,10 @@ export function gatewayLayout(i: LayoutInput): GatewayLayout {
       },
     },
     gateway: {
-      addresses: [{ dev: GATEWAY_VETH, address: veth.gatewayCidr }],
+      addresses: [
+        { dev: GATEWAY_VETH, address: veth.gatewayCidr },
+        ...(i.healthCheckIp ? [{ dev: GATEWAY_VETH, address: `${i.healthCheckIp}/${i.healthCheckIp.includes(':') ? 128 : 32}`, noprefixroute: true }] : []),
+      ],
       routes: [{ dst: 'default', via: veth.hostIp, dev: GATEWAY_VETH }],
       sysctl: { 'net/ipv4/ip_forward': 1, 'net/ipv4/conf/all/rp_filter': 2, 'net/ipv4/conf/default/rp_filter': 2 },
     },

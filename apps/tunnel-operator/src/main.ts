@@ -30,6 +30,7 @@ await runService({
     const layout = gatewayLayout({
       netnsName: config.netnsName,
       vethCidr: config.vethCidr,
+      healthCheckIp: config.healthCheckIp,
       forwardUdpPorts: config.forwardUdpPorts.length > 0 ? config.forwardUdpPorts : [config.wireguardPort, 500, 4500],
     });
     const driverLog = logger.child({ component: 'drivers' });
@@ -82,7 +83,7 @@ await runService({
       leases: new CrClient<Lease>(kc, LeaseResource),
       election: { leaseName: config.leaseName, leaseDurationMs: config.leaseDuration, renewDeadlineMs: config.renewDeadline, retryPeriodMs: config.retryPeriod },
       datapath,
-      local: { clusterId: config.clusterId, podCidrs: config.podCidrs, ipsecPsk: keys.ipsecPsk },
+      local: { clusterId: config.clusterId, podCidrs: config.podCidrs, healthCheckIp: config.healthCheckIp, ipsecPsk: keys.ipsecPsk },
       endpoint: config.endpointIp ? { ip: config.endpointIp, wireguardPublicKey: publicKey, wireguardPort: config.wireguardPort } : undefined,
       bus,
       logger,

@@ -413,6 +413,7 @@ export class TunnelOperator {
         backend: 'wireguard' as const,
         backendConfig: ep.wireguardPublicKey ? { wireguard: { publicKey: ep.wireguardPublicKey, port: ep.wireguardPort } } : {},
         subnets,
+        ...(this.#o.local.healthCheckIp ? { healthCheckIP: this.#o.local.healthCheckIp } : {}),
       },
     };
     if (!ep.wireguardPublicKey) return;

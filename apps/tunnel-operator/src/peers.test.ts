@@ -67,6 +67,26 @@ describe('desiredPeer', () => {
   });
 });
 
+describe('health check', () => {
+  const withAnnotation = (ip: string, over: Partial<TunnelEndpoint['spec']> = {}) => {
+    const t = tep(over);
+    return { ...t, metadata: { ...t.metadata, annotations: { 'net.strait.io/health-check-ip': ip } } } as TunnelEndpoint;
+  };
+  it('probes the remote gateway address from the annotation, from our health-check address', () => {
+    const d = desiredPeer(withAnnotation('10.2.255.254'), { ...local, healthCheckIp: '10.1.255.254' });
+    expect(d.spec.healthCheck).toEqual({ localIp: '10.1.255.254', remoteIp: '10.2.255.254' });
+    expect(desiredPeer(withAnnotation('10.2.255.254'), local).spec.healthCheck).toBeUndefined();
+  });
+  it('refuses an annotation outside the remote CIDRs, naming it', () => {
+    expect(() => desiredPeer(withAnnotation('10.9.0.1'), { ...local, healthCheckIp: '10.1.255.254' })).toThrow(/health-check-ip\]: 10.9.0.1 is not inside/);
+    expect(() => desiredPeer(withAnnotation('nope'), { ...local, healthCheckIp: '10.1.255.254' })).toThrow(/not an IP address/);
+  });
+  it('does not probe under a local remap', () => {
+    const d = desiredPeer(withAnnotation('10.50.255.254', { remote: { podCIDRs: ['10.1.0.0/16'] }, remap: { remotePodCIDR: '10.50.0.0/16', localPodCIDR: '10.60.0.0/16' } }), { ...local, healthCheckIp: '10.1.255.254' });
+    expect(d.spec.healthCheck).toBeUndefined();
+  });
+});
+
 describe('host state and remap table', () => {
   const b = desiredPeer(tep(), local);
   const c = desiredPeer(tep({ remote: { podCIDRs: ['10.1.0.0/16'] }, remap: { remotePodCIDR: '10.50.0.0/16', localPodCIDR: '10.60.0.0/16' } }, 'cluster-c'), local);

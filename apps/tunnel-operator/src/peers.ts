@@ -1,4 +1,4 @@
-import { HOST_VETH, ROUTING_TABLE_ID, parseCIDR, type TunnelEndpoint } from '@strait/api';
+import { HOST_VETH, ROUTING_TABLE_ID, cidrContainsIP, parseCIDR, parseIP, type TunnelEndpoint } from '@strait/api';
 import type { PeerSpec } from '@strait/drivers';
 import { objectKey } from '@strait/kube';
 import type { NftTableSpec, RouteSpec, RuleSpec } from '@strait/net';
@@ -20,6 +20,11 @@ export const REMAP_TABLE = 'strait_remap';
 /** Policy-rule priorities in the host namespace (before the main table at 32766). */
 export const RULE_PRIORITY_TO = 18950;
 export const RULE_PRIORITY_FROM = 18951;
+/**
+ * Annotation on a TunnelEndpoint: the remote gateway's health-check address as this cluster addresses
+ * it (remapped when the pod CIDRs are). broker-sync sets it from the remote Endpoint's healthCheckIP.
+ */
+export const HEALTH_CHECK_IP_ANNOTATION = 'net.strait.io/health-check-ip';
 
 export class PeerSpecError extends Error {
   readonly field: string;
@@ -34,6 +39,8 @@ export interface LocalPlan {
   readonly clusterId: string;
   /** Our pod CIDRs (`--pod-cidrs`). */
   readonly podCidrs: readonly string[];
+  /** This gateway's health-check address (inside podCidrs). */
+  readonly healthCheckIp?: string | undefined;
   /** Key material from the Secret (never logged). */
   readonly ipsecPsk?: string | undefined;
 }
@@ -87,7 +94,16 @@ export function desiredPeer(tep: TunnelEndpoint, local: LocalPlan): PeerDesired 
   }
   const localSubnets = replaceFamily(local.podCidrs, remap.localPodCIDR).sort();
 
-  const base = { clusterId: s.remoteClusterID, endpoint: { ip: s.endpoint.address, port: s.endpoint.port }, remoteSubnets: routed, localSubnets };
+  const remoteHealth = tep.metadata?.annotations?.[HEALTH_CHECK_IP_ANNOTATION];
+  let healthCheck: { localIp: string; remoteIp: string } | undefined;
+  // Under a local remap the probe would need our remapped address as its source: not probed (yet).
+  if (remoteHealth !== undefined && local.healthCheckIp && nat.length === 0) {
+    const field = `metadata.annotations[${HEALTH_CHECK_IP_ANNOTATION}]`;
+    if (!parseIP(remoteHealth)) throw new PeerSpecError(field, `${JSON.stringify(remoteHealth)} is not an IP address`);
+    if (!routed.some((c) => cidrContainsIP(c, remoteHealth))) throw new PeerSpecError(field, `${remoteHealth} is not inside the remote CIDRs ${routed.join(', ')}`);
+    healthCheck = { localIp: local.healthCheckIp, remoteIp: remoteHealth };
+  }
+  const base = { clusterId: s.remoteClusterID, endpoint: { ip: s.endpoint.address, port: s.endpoint.port }, remoteSubnets: routed, localSubnets, ...(healthCheck ? { healthCheck } : {}) };
   let spec: PeerSpec;
   switch (s.backend) {
     case 'wireguard': {

@@ -60,6 +60,10 @@ for (const variant of [{ name: 'distinct pod CIDRs', samePodCidr: false }, { nam
         expect(tep.status).toMatchObject({ interface: 'strait-wg0', observedGeneration: 1 });
         expect(tep.status?.lastHandshakeTime).toMatch(/^\d{4}-/);
         expect(tep.status?.conditions?.find((x) => x.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Connected' });
+        if (!variant.samePodCidr) {
+          const latency = await until('in-tunnel RTT in status', async () => (await c.teps.get({ namespace: K8S_NS, name: lab.other(c.name).name }))?.status?.latency, 30_000, 500);
+          expect(latency.averageMs).toBeGreaterThan(0);
+        }
       }
     });
 

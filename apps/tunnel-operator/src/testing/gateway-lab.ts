@@ -219,6 +219,7 @@ export class GatewayLab {
       `--namespace=${K8S_NS}`,
       `--pod-cidrs=${c.info.podCIDR}`,
       `--endpoint-ip=${node.wan?.ip ?? node.ip}`,
+      `--health-check-ip=${healthIp(c.info.podCIDR)}`,
       `--state-dir=${stateDir}`,
       '--wireguard-implementation=wireguard-go',
       '--probe-addr=127.0.0.1:9101',
@@ -255,7 +256,7 @@ export class GatewayLab {
     return {
       apiVersion: 'net.strait.io/v1alpha1',
       kind: 'TunnelEndpoint',
-      metadata: { name: peer.name, namespace: K8S_NS },
+      metadata: { name: peer.name, namespace: K8S_NS, annotations: { 'net.strait.io/health-check-ip': this.addressFromPeer(peer.name, healthIp(peer.info.podCIDR)) } },
       spec: {
         remoteClusterID: peer.name,
         endpoint: { address: endpointIp, port: 51820 },
@@ -322,6 +323,12 @@ export class GatewayLab {
     await this.topo?.destroy().catch(() => undefined);
     if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
   }
+}
+
+/** The gateways' health-check address: the last host of the pod CIDR (a slice no node uses). */
+export function healthIp(podCidr: string): string {
+  const [a, b] = podCidr.split('/')[0]!.split('.');
+  return `${a}.${b}.255.254`;
 }
 
 async function installCrds(kc: KubeConfig, timeoutMs = 60_000): Promise<void> {

@@ -320,8 +320,12 @@ export function computeNatState(input: Iterable<NatMappingInput>): NatDesiredSta
 
   for (const { key, m } of items) {
     const local = checkLocally(m.spec);
-    const ownedExternalIPs: string[] = [];
-    const ownedRealIPs: string[] = [];
+    // Owned entries are the locally valid ones minus those held by older mappings (or repeated):
+    // the local arrays themselves until the first such entry, copied from there on.
+    let ownedExternalIPs: readonly string[] = local.ext;
+    let ownedRealIPs: readonly string[] = local.real;
+    let ownedE: string[] | undefined;
+    let ownedR: string[] | undefined;
     let cross: NatEntryProblem[] | undefined;
     if (local.family !== undefined && local.pod) {
       const map = maps[local.family];
@@ -332,9 +336,13 @@ export function computeNatState(input: Iterable<NatMappingInput>): NatDesiredSta
         if (holder === undefined) {
           map.set(e, r);
           holders.set(e, key);
-          ownedExternalIPs.push(e);
-          ownedRealIPs.push(r);
+          ownedE?.push(e);
+          ownedR?.push(r);
           continue;
+        }
+        if (!ownedE || !ownedR) {
+          ownedE = local.ext.slice(0, j);
+          ownedR = local.real.slice(0, j);
         }
         const i = local.index[j] as number;
         const entry = local.entries[i];
@@ -348,7 +356,14 @@ export function computeNatState(input: Iterable<NatMappingInput>): NatDesiredSta
           cross.push(problem(i, entry, 'ConflictingExternalIP', `conflicts with ${holder} (older), which maps ${e} to ${String(map.get(e))}`, holder));
         }
       }
+      if (ownedE && ownedR) {
+        ownedExternalIPs = ownedE;
+        ownedRealIPs = ownedR;
+      }
       if (ownedExternalIPs.length > 0) sourceCidrs[local.family].push(local.pod);
+    } else {
+      ownedExternalIPs = [];
+      ownedRealIPs = [];
     }
     const problems = cross ? [...local.problems, ...cross].sort((a, b) => a.index - b.index) : local.problems;
     mappings.set(key, {

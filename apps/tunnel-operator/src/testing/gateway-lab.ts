@@ -92,6 +92,8 @@ export interface LabCluster {
 export interface LabOptions {
   /** Both clusters use 10.0.0.0/16 and reach each other through remapped CIDRs. */
   readonly samePodCidr?: boolean;
+  /** Cable driver of the TunnelEndpoints (default wireguard). */
+  readonly backend?: 'wireguard' | 'ipsec';
   readonly runId?: string;
   readonly operatorArgs?: readonly string[];
 }
@@ -259,9 +261,9 @@ export class GatewayLab {
       metadata: { name: peer.name, namespace: K8S_NS, annotations: { 'net.strait.io/health-check-ip': this.addressFromPeer(peer.name, healthIp(peer.info.podCIDR)) } },
       spec: {
         remoteClusterID: peer.name,
-        endpoint: { address: endpointIp, port: 51820 },
-        backend: 'wireguard',
-        backendConfig: { wireguard: { publicKey: peer.keys.publicKey, port: 51820 } },
+        ...(this.#o.backend === 'ipsec'
+          ? { endpoint: { address: endpointIp, port: 500 }, backend: 'ipsec' as const, backendConfig: { ipsec: { ikeID: peer.name, port: 500 } } }
+          : { endpoint: { address: endpointIp, port: 51820 }, backend: 'wireguard' as const, backendConfig: { wireguard: { publicKey: peer.keys.publicKey, port: 51820 } } }),
         remote: { podCIDRs: [peer.info.podCIDR] },
         ...(peer.seenAs && self.seenAs ? { remap: { remotePodCIDR: peer.seenAs, localPodCIDR: self.seenAs } } : {}),
       },

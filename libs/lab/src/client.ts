@@ -2,7 +2,7 @@ import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, sta
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { locateBinaries, BUILD_HINT } from '@strait/testing';
+import { locateBinaries, BUILD_HINT, destroyRun } from '@strait/testing';
 import { labFiles, nodeBinary } from './paths.ts';
 import { allPids, pidAlive, readState, type LabState } from './state.ts';
 import { renderStatus, type ServiceHealth, type LabStatusReport } from './table.ts';
@@ -155,6 +155,9 @@ export async function labDown(dir: string, io: LabIO, timeoutMs = 120_000): Prom
       // already gone
     }
   }
+  // Network namespaces of an owner process that could not clean up (killed with -9).
+  const namespaces = state.netnsPrefix ? (await destroyRun(state.netnsPrefix)).namespaces.length : 0;
+  if (namespaces > 0) io.stdout.write(`Removed ${namespaces} network namespaces left behind.\n`);
   if (state.controlPlaneDir && existsSync(state.controlPlaneDir)) rmSync(state.controlPlaneDir, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
   await sleep(100);

@@ -1,10 +1,15 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManagedProcess, freePorts, startControlPlane, type ControlPlane } from '@strait/testing';
+import { randomBytes } from 'node:crypto';
+import { RestClient, serverSideApply } from '@strait/kube';
+import { run } from '@strait/net';
+import { ManagedProcess, destroyRun, freePorts, startControlPlane, type ControlPlane } from '@strait/testing';
+import { gatewayKeySecret } from './keys.ts';
+import { NodeNamespace } from './node-namespace.ts';
 import { STRAIT_NAMESPACE } from './constants.ts';
 import { installStrait } from './install.ts';
 import { labFiles, nodeBinary, type LabFiles } from './paths.ts';
-import { LAB_SERVICES, serviceArgs } from './services.ts';
+import { LAB_SERVICES, NODE_LOCAL_SERVICES, serviceArgs } from './services.ts';
 import { writeState, type LabState } from './state.ts';
 
 export interface LabDaemonOptions {
@@ -30,6 +35,9 @@ export class LabDaemon {
   private readonly t0 = Date.now();
   private cp: ControlPlane | undefined;
   private readonly services: ManagedProcess[] = [];
+  private readonly nodes: NodeNamespace[] = [];
+  /** Prefix of every network namespace this lab makes: short, unique per lab. */
+  private readonly netnsPrefix = `sl${randomBytes(3).toString('hex').slice(0, 4)}`;
   private state: LabState;
   private stopping: Promise<void> | undefined;
 
@@ -47,6 +55,7 @@ export class LabDaemon {
       options: { clusters: opts.clusters },
       controlPlanePids: [],
       clusters: [],
+      netnsPrefix: this.netnsPrefix,
     };
     writeState(this.files.state, this.state);
   }
@@ -73,9 +82,18 @@ export class LabDaemon {
       this.state.nats = { url: cp.nats.url, user: cp.nats.user, passwordFile };
     }
 
-    this.progress('installing CRDs and namespaces');
+    this.progress('installing CRDs, namespaces and gateway keys');
     await Promise.all(
-      cp.clusters.map((c) => installStrait(c.kubeConfig(), c.name === BROKER ? [BROKER_NAMESPACE] : [STRAIT_NAMESPACE])),
+      cp.clusters.map(async (c) => {
+        await installStrait(c.kubeConfig(), c.name === BROKER ? [BROKER_NAMESPACE] : [STRAIT_NAMESPACE]);
+        if (c.name !== BROKER) {
+          const secret = gatewayKeySecret(STRAIT_NAMESPACE);
+          await serverSideApply(new RestClient(c.kubeConfig()), secret as never, {
+            fieldManager: 'strait-lab',
+            descriptor: { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
+          });
+        }
+      }),
     );
     const broker = cp.cluster(BROKER);
     this.state.clusters = cp.clusters.map((c) => ({
@@ -90,14 +108,31 @@ export class LabDaemon {
 
     const ports = await freePorts(members.length * LAB_SERVICES.length);
     let i = 0;
-    for (const name of members) {
+    const natsPort = cp.nats ? Number(new URL(cp.nats.url).port) : undefined;
+    for (const [index, name] of members.entries()) {
       const cluster = cp.cluster(name);
       const st = this.state.clusters.find((c) => c.name === name)!;
       mkdirSync(join(this.files.logs, name), { recursive: true });
+      const probePorts = new Map(LAB_SERVICES.map((svc) => [svc, ports[i++]!]));
+      // The gateway node: node-local services run in its namespace, as on a real node.
+      const nodeName = `${name}-gw-1`;
+      const nodeNs = `${this.netnsPrefix}-c${index + 1}-gw1`;
+      const node = new NodeNamespace(nodeNs, join(this.files.dir, 'relay'), join(this.files.logs, name, 'node-relay.log'));
+      this.nodes.push(node);
+      await node.create({
+        inward: [Number(new URL(cluster.server).port), ...(natsPort ? [natsPort] : [])],
+        outward: LAB_SERVICES.filter((s) => NODE_LOCAL_SERVICES.has(s)).map((s) => probePorts.get(s)!),
+      });
+      // The gateway namespace is made from the lab's mount namespace: `ip netns exec` gives each node
+      // process a private mount namespace, where a namespace it created would be visible to it alone (a real
+      // gateway pod mounts /run/netns bidirectionally instead). The tunnel-operator adopts it.
+      const gatewayNetns = `${this.netnsPrefix}-c${index + 1}-sn`;
+      await run('ip', ['netns', 'add', gatewayNetns]);
+      this.progress(`${name}: node ${nodeName} (network namespace ${nodeNs}, gateway namespace ${gatewayNetns})`);
       const started = LAB_SERVICES.map((service) => {
-        const probePort = ports[i++]!;
+        const probePort = probePorts.get(service)!;
         const log = join(this.files.logs, name, `${service}.log`);
-        const proc = new ManagedProcess({
+        const spec = {
           name: `${name}/${service}`,
           command: nodeBinary(),
           args: serviceArgs({
@@ -107,10 +142,13 @@ export class LabDaemon {
             kubeconfig: cluster.kubeconfigPath,
             brokerKubeconfig: broker.kubeconfigPath,
             nats: this.state.nats,
-            nodeName: `${name}-gw-1`,
+            nodeName,
+            gatewayNetns,
+            stateDir: join(this.files.dir, 'nodes', nodeName),
           }),
           logFile: log,
-        });
+        };
+        const proc = NODE_LOCAL_SERVICES.has(service) ? node.process(spec) : new ManagedProcess(spec);
         proc.start();
         this.services.push(proc);
         const probe = `http://127.0.0.1:${probePort}`;
@@ -145,6 +183,10 @@ export class LabDaemon {
       writeState(this.files.state, this.state);
       this.progress(`stopping ${this.services.length} services`);
       await Promise.all(this.services.map((p) => p.stop({ timeoutMs: 10_000 })));
+      await Promise.all(this.nodes.map((n) => n.stop()));
+      // Services leave the datapath up when they stop; the lab removes it with its namespaces.
+      const removed = await destroyRun(this.netnsPrefix);
+      this.progress(`removed ${removed.namespaces.length} network namespaces`);
       if (this.cp) {
         this.progress('stopping control planes');
         await this.cp.stop();

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,12 @@ function capture() {
 describe('straitctl lab (one member cluster)', () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'strait-lab-e2e-')), 'lab');
   let pids: number[] = [];
+  let netnsPrefix = '';
+  const labNamespaces = () =>
+    execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => l.split(' ')[0] ?? '')
+      .filter((n) => netnsPrefix !== '' && n.startsWith(`${netnsPrefix}-`));
 
   afterAll(async () => {
     // Whatever happened above, leave nothing behind.
@@ -41,6 +48,9 @@ describe('straitctl lab (one member cluster)', () => {
     }
     const state = readState(labFiles(dir).state)!;
     pids = allPids(state);
+    netnsPrefix = state.netnsPrefix ?? '';
+    // The gateway node's namespace, and the gateway namespace the tunnel-operator made in it.
+    expect(labNamespaces()).toEqual(expect.arrayContaining([`${netnsPrefix}-c1-gw1`]));
     expect(pids.length).toBeGreaterThanOrEqual(5 + 4); // 5 services + etcd/apiserver ×2 + kcm + nats
   });
 
@@ -80,5 +90,6 @@ describe('straitctl lab (one member cluster)', () => {
     expect(out.text).toMatch(/Lab stopped: \d+ processes ended/);
     expect(pids.filter(pidAlive)).toEqual([]);
     expect(existsSync(dir)).toBe(false);
+    expect(labNamespaces()).toEqual([]);
   });
 });

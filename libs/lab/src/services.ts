@@ -14,7 +14,14 @@ export interface ServiceLaunch {
   nats?: { url: string; user: string; passwordFile: string };
   /** Node the process stands for (gateway services run on gateway nodes). */
   nodeName: string;
+  /** The gateway network namespace of that node (names are global on one machine). */
+  gatewayNetns: string;
+  /** Private directory of the node's tunnel daemons. */
+  stateDir: string;
 }
+
+/** Services that run on the node itself (hostNetwork), inside the node's namespace in the lab. */
+export const NODE_LOCAL_SERVICES: ReadonlySet<LabService> = new Set(['tunnel-operator', 'natmapping-operator', 'route-agent']);
 
 export function serviceMain(service: LabService): string {
   return join(REPO_ROOT, 'apps', service, 'src', 'main.ts');
@@ -32,7 +39,11 @@ export function serviceArgs(l: ServiceLaunch): string[] {
   if (l.nats) args.push(`--nats-url=${l.nats.url}`, `--nats-user=${l.nats.user}`, `--nats-password-file=${l.nats.passwordFile}`);
   switch (l.service) {
     case 'tunnel-operator':
+      args.push(`--node-name=${l.nodeName}`, `--pod-name=${l.nodeName}`, `--netns-name=${l.gatewayNetns}`, `--state-dir=${l.stateDir}`);
+      break;
     case 'natmapping-operator':
+      args.push(`--node-name=${l.nodeName}`, `--netns-name=${l.gatewayNetns}`);
+      break;
     case 'route-agent':
       args.push(`--node-name=${l.nodeName}`);
       break;

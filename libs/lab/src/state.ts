@@ -31,6 +31,8 @@ export interface LabState {
   controlPlaneDir?: string;
   options: { clusters: number };
   nats?: { url: string; user: string; passwordFile: string };
+  /** Prefix of every network namespace the lab made (removed by `lab down`). */
+  netnsPrefix?: string;
   /** Every control-plane process (etcd, kube-apiserver, kube-controller-manager, nats-server). */
   controlPlanePids: number[];
   clusters: ClusterState[];

@@ -1,0 +1,19 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+
+/** The cluster's shared gateway key material, as the tunnel-operator reads it from its Secret. */
+export function gatewayKeySecret(namespace: string, name = 'strait-gateway-keys'): Record<string, unknown> {
+  const { privateKey } = generateKeyPairSync('x25519');
+  const d = privateKey.export({ format: 'jwk' }).d!;
+  const wireguardKey = Buffer.from(d, 'base64url').toString('base64');
+  const psk = randomBytes(32).toString('base64');
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+    type: 'Opaque',
+    data: {
+      'wireguard-private-key': Buffer.from(wireguardKey).toString('base64'),
+      'ipsec-psk': Buffer.from(psk).toString('base64'),
+    },
+  };
+}

@@ -233,6 +233,18 @@ describe('NatMappingOperator', () => {
     expect(h.net.state.ns(GW).nft.has('inet someone_else')).toBe(true);
   });
 
+  it("removes a mapping's entries as soon as its deletion starts, even while another finalizer holds it", async () => {
+    const h = harness();
+    await h.admin.create({ ...natMapping('a', [entry(1)]), metadata: { name: 'a', namespace: NS, finalizers: ['example.com/hold'] } });
+    await h.admin.create(natMapping('b', [entry(2)]));
+    await h.start();
+    await until('both', () => h.map4().size === 2);
+    await h.admin.delete({ name: 'a', namespace: NS });
+    await until('a gone from the map', () => !h.map4().has('10.32.0.1'));
+    expect(h.get('a')?.metadata.deletionTimestamp).toBeDefined();
+    expect([...h.map4().keys()]).toEqual(['10.32.0.2']);
+  });
+
   it('gives a contested externalIP to the older mapping, reports the newer one, and hands over when the older goes', async () => {
     const h = harness();
     await h.admin.create(natMapping('a-old', [entry(1)]));

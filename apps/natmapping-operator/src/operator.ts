@@ -171,7 +171,8 @@ export class NatMappingOperator {
     const t0 = performance.now();
     const verify = this.#verifyDue;
     this.#verifyDue = false;
-    const next = computeNatState(this.informer.list());
+    // A mapping being deleted (someone else's finalizer holds it) is already out of the desired state.
+    const next = computeNatState(this.informer.list().filter((m) => !m.metadata?.deletionTimestamp));
     let failure: unknown;
     try {
       const out = await this.#o.datapath.sync(next, { verify });

@@ -1,7 +1,14 @@
 import { FakeVici, RecordingRunner, type RunOptions } from '@strait/net';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { PeerSpec } from '../types.ts';
 import { IpsecDriver, type CharonHandle } from './driver.ts';
+
+// The driver creates its state directory: give it a private one and remove it afterwards.
+const stateRoot = mkdtempSync(join(tmpdir(), 'strait-unit-ipsec-'));
+afterAll(() => rmSync(stateRoot, { recursive: true, force: true }));
 
 /** The IPsec driver against an in-memory charon and a scripted kernel. */
 function setup() {
@@ -52,7 +59,7 @@ function setup() {
     }
     return '';
   });
-  const driver = new IpsecDriver({ clusterId: 'cluster-a', netns: 'gw', localIp: '192.0.2.1', stateDir: '/tmp/strait-unit-ipsec', runner }, { charon });
+  const driver = new IpsecDriver({ clusterId: 'cluster-a', netns: 'gw', localIp: '192.0.2.1', stateDir: join(stateRoot, 'state'), runner }, { charon });
   return { vici, charon, runner, routes, driver };
 }
 

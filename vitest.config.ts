@@ -22,6 +22,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Tiers run one after another: real control planes and namespaces do not compete for 2 cores.
+          sequence: { groupOrder: 0 },
           include: ['{apps,libs}/**/src/**/*.test.ts'],
           exclude: [...common.exclude, '**/*.int.test.ts', '**/*.netns.test.ts', '**/*.e2e.test.ts'],
           testTimeout: 10_000,
@@ -30,6 +32,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['{apps,libs}/**/src/**/*.int.test.ts'],
           exclude: common.exclude,
           testTimeout: 120_000,
@@ -42,6 +45,7 @@ export default defineConfig({
       {
         test: {
           name: 'netns',
+          sequence: { groupOrder: 2 },
           include: ['{apps,libs}/**/src/**/*.netns.test.ts'],
           exclude: common.exclude,
           testTimeout: 120_000,
@@ -53,6 +57,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          sequence: { groupOrder: 3 },
           include: ['{apps,libs}/**/src/**/*.e2e.test.ts'],
           exclude: common.exclude,
           testTimeout: 600_000,

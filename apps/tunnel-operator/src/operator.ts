@@ -110,6 +110,7 @@ export class TunnelOperator {
   #lastGatewayStatus: unknown;
   #endpointWritten = false;
   #activated: Promise<void> | undefined;
+  #activating = false;
 
   constructor(o: TunnelOperatorOptions) {
     this.#o = o;
@@ -199,8 +200,18 @@ export class TunnelOperator {
   }
 
   async #activate(): Promise<void> {
+    this.#activating = true;
+    try {
+      await this.#activateOnce();
+    } finally {
+      this.#activating = false;
+    }
+  }
+
+  async #activateOnce(): Promise<void> {
     const t0 = performance.now();
     await this.#serial(async () => {
+      if (!this.elector.isLeader() || this.#stopping) return;
       this.#active = true;
       this.#setRole(GATEWAY_ROLE_ACTIVE);
       await this.informer.waitForSync({ timeoutMs: 30_000 });
@@ -239,17 +250,20 @@ export class TunnelOperator {
 
   async #demote(reason: string, force = false): Promise<void> {
     if (!force && (this.elector.isLeader() || this.#stopping)) return;
-    await this.#serial(async () => {
+    const released = await this.#serial(async () => {
+      // Re-checked here: this replica may have taken the Lease while the call waited its turn.
+      if (!force && this.elector.isLeader()) return false;
       const had = [...new Set([...this.#peers.values()].map((p) => p.clusterId))];
       const wasActive = this.#active;
       this.#active = false;
+      this.#setRole(GATEWAY_ROLE_STANDBY);
       this.#peers.clear();
       this.#statuses.clear();
       const writes = await this.#o.datapath.release(had);
       if (wasActive || writes > 0) this.#log.info({ reason, peers: had.length, writes }, 'standby: released tunnel peers and host rules');
+      return true;
     });
-    this.#setRole(GATEWAY_ROLE_STANDBY);
-    await this.#writeGatewayStatus().catch(() => undefined);
+    if (released) await this.#writeGatewayStatus().catch(() => undefined);
   }
 
   #setRole(role: GatewayRole): void {
@@ -273,8 +287,27 @@ export class TunnelOperator {
     });
   }
 
+  /**
+   * The role follows the elector, also when a callback raced another (e.g. a stale "new leader"
+   * observation handled while this replica was taking the Lease): leading but not active → activate;
+   * not leading, another holder observed, still active → release.
+   */
+  async #converge(): Promise<void> {
+    if (this.#stopping || this.#activating) return;
+    const leading = this.elector.isLeader();
+    if (leading && !this.#active) {
+      this.#log.warn('holding the Lease but not active: activating');
+      this.#activated = this.#activate().catch((e: unknown) => this.#log.error({ err: errText(e) }, 'activation failed; reconciles retry'));
+      await this.#activated;
+    } else if (!leading && this.#active) {
+      const holder = this.elector.leader();
+      if (holder && holder !== this.#o.podName) await this.#demote(`the Lease is held by ${holder}`);
+    }
+  }
+
   async #tick(): Promise<void> {
     try {
+      await this.#converge();
       if (this.#isLeader()) {
         for (const key of this.informer.keys()) this.controller.enqueue(key);
         if (!this.#endpointWritten) await this.#writeEndpoint();

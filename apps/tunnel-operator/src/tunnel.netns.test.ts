@@ -96,6 +96,32 @@ for (const variant of VARIANTS) {
       }
     });
 
+    it('serves metrics (tunnel status, RTT, leader, driver implementation) and never logs a key', async () => {
+      const holder = await lab.holder('a');
+      const connected = new RegExp(`^strait_tunnel_status\\{peer="b",backend="${variant.backend}",status="Connected"\\} 1$`, 'm');
+      const rtt = /^strait_tunnel_rtt_seconds_count\{peer="b"\} [1-9]/m;
+      const metrics = await until('metrics of a connected tunnel', async () => {
+        const m = (await lab.topo.exec(lab.topo.node(holder).netns, 'curl', ['-sf', 'http://127.0.0.1:9101/metrics'])).stdout;
+        return connected.test(m) && (variant.samePodCidr || rtt.test(m)) ? m : undefined;
+      }, 60_000, 500).catch(async (e: unknown) => {
+        const m = (await lab.topo.exec(lab.topo.node(holder).netns, 'curl', ['-sf', 'http://127.0.0.1:9101/metrics'])).stdout;
+        throw new Error(`${String(e)}\n${m.split('\n').filter((l) => l.startsWith('strait_')).join('\n')}`);
+      });
+      expect(metrics).toMatch(/^strait_gateway_leader 1$/m);
+      expect(metrics).toMatch(/^strait_tunnel_tx_bytes\{peer="b"\} [1-9]/m);
+      expect(metrics).toMatch(/^controller_runtime_reconcile_total\{controller="tunnelendpoint",result="success"\} [1-9]/m);
+      if (variant.backend === 'wireguard') expect(metrics).toMatch(/^strait_wireguard_implementation\{impl="wireguard-go"\} 1$/m);
+      const standby = lab.cluster('a').info.gateways.find((n) => n.name !== holder)!.name;
+      expect((await lab.topo.exec(lab.topo.node(standby).netns, 'curl', ['-sf', 'http://127.0.0.1:9101/metrics'])).stdout).toMatch(/^strait_gateway_leader 0$/m);
+      for (const c of lab.clusters) {
+        for (const n of c.info.gateways) {
+          const out = lab.operators.get(n.name)?.out ?? '';
+          expect(out).not.toContain(c.keys.privateKey);
+          expect(out).not.toContain('lab-pre-shared-key');
+        }
+      }
+    });
+
     it.skipIf(!variant.restart)('restarting the standby operator while traffic flows loses no packet and recreates no link', async () => {
       const a = lab.cluster('a');
       const holder = await lab.holder('a');

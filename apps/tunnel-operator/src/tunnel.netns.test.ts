@@ -1,4 +1,5 @@
 import { EndpointResource, GatewayResource, type Endpoint, type Gateway } from '@strait/api';
+import { GatewayLeaderSubject, TunnelStatusSubject, connectBus, silentLogger, type Bus, type GatewayLeaderPayload, type TunnelStatusPayload } from '@strait/bus';
 import { CrClient } from '@strait/kube';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayLab, K8S_NS, until } from './testing/gateway-lab.ts';
@@ -37,14 +38,25 @@ const VARIANTS = [
 for (const variant of VARIANTS) {
   describe.skipIf(!isRoot)(`tunnel-operator between two clusters over ${variant.name}`, () => {
     let lab: GatewayLab;
+    let bus: Bus | undefined;
+    const leaderHints: GatewayLeaderPayload[] = [];
+    const tunnelHints: TunnelStatusPayload[] = [];
 
     beforeAll(async () => {
       lab = await GatewayLab.start({ samePodCidr: variant.samePodCidr, backend: variant.backend });
+      const nats = lab.cp?.nats;
+      if (nats) {
+        bus = await connectBus({ name: 'tunnel-operator-test', logger: silentLogger, servers: nats.url, user: nats.user, password: nats.password, waitForFirstConnect: true });
+        bus.subscribe(GatewayLeaderSubject, { cluster: 'a' }, (p) => void leaderHints.push(p));
+        bus.subscribe(TunnelStatusSubject, { cluster: 'a' }, (p) => void tunnelHints.push(p));
+        await bus.flush();
+      }
       await lab.createTunnelEndpoints();
       lab.startRouteAgent();
     }, 300_000);
 
     afterAll(async () => {
+      await bus?.close().catch(() => undefined);
       await lab?.stop();
     }, 120_000);
 
@@ -57,6 +69,7 @@ for (const variant of VARIANTS) {
         const ip = lab.addressFromPeer(to, dst.ip);
         await until(`ping ${from} → ${to}`, async () => ((await lab.topo.ping(src.netns, ip, { count: 1, timeoutMs: 1000 })).received === 1 ? true : undefined), 60_000, 200);
       }
+      await until('a Connected tunnel hint on NATS', () => (tunnelHints.some((h) => h.peer === 'b' && h.status === 'Connected') ? true : undefined), 30_000);
       const t = await lab.topo.tcpTransfer(workerPod('a').netns, workerPod('b').netns, lab.addressFromPeer('b', workerPod('b').ip), 200_000);
       expect(t).toBeDefined();
       for (const c of lab.clusters) {
@@ -165,6 +178,7 @@ for (const variant of VARIANTS) {
         await new Promise((r) => setTimeout(r, 1000));
         const r = await probe.stop();
         figures[kind] = r.longestGapMs;
+        await until(`a NATS leader hint naming ${next}`, () => (leaderHints.some((h) => h.holder === next && h.cluster === 'a') ? true : undefined), 10_000);
         console.log(`[tunnel-operator ${variant.name}] ${kind} failover ${holder} → ${next}: sent ${r.sent}, lost ${r.lost}, longest gap ${r.longestGapMs} ms`);
         expect(r.received).toBeGreaterThan(0);
         // The old node comes back as a standby (holds no peer).

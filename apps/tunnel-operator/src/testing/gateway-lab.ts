@@ -138,7 +138,22 @@ export class GatewayLab {
       ],
     });
     this.#dir = mkdtempSync(join(tmpdir(), 'strait-tunnel-'));
-    this.cp = await startControlPlane({ clusters: [{ name: 'a' }, { name: 'b' }], nats: false });
+    this.cp = await startControlPlane({ clusters: [{ name: 'a' }, { name: 'b' }], nats: true });
+    const nats = this.cp.nats;
+    let natsSock = '';
+    if (nats) {
+      natsSock = join(this.#dir, 'nats.sock');
+      const natsPort = Number(new URL(nats.url).port);
+      const server = createServer((c) => {
+        const u = connect(natsPort, '127.0.0.1');
+        c.pipe(u);
+        u.pipe(c);
+        c.on('error', () => u.destroy());
+        u.on('error', () => c.destroy());
+      });
+      await new Promise<void>((resolve) => server.listen(natsSock, resolve));
+      this.#servers.push(server);
+    }
     for (const name of ['a', 'b'] as const) {
       const handle = this.cp.cluster(name);
       const kc = handle.kubeConfig();
@@ -167,6 +182,11 @@ export class GatewayLab {
         const relay = new NsProcess(node.netns, [process.execPath, RELAY, `127.0.0.1:${apiPort}`, sock]);
         this.#relays.push(relay);
         await relay.waitFor(/ready/);
+        if (nats) {
+          const natsRelay = new NsProcess(node.netns, [process.execPath, RELAY, `127.0.0.1:${new URL(nats.url).port}`, natsSock]);
+          this.#relays.push(natsRelay);
+          await natsRelay.waitFor(/ready/);
+        }
       }
       this.clusters.push({
         name,
@@ -226,6 +246,7 @@ export class GatewayLab {
       '--wireguard-implementation=wireguard-go',
       '--probe-addr=127.0.0.1:9101',
       '--status-interval=1s',
+      ...(this.cp?.nats ? [`--nats-url=${this.cp.nats.url}`, `--nats-user=${this.cp.nats.user}`, `--nats-password=${this.cp.nats.password}`] : []),
       ...(this.#o.operatorArgs ?? []),
     ]);
     this.operators.set(node.name, p);

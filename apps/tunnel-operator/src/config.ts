@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import {
   clusterOptions,
   defineConfig,
@@ -77,4 +76,3 @@ export const configSpec = defineConfig(
   { checks: [natsCheck, leaderElectionCheck] },
 );
 
-export const DEFAULT_HOSTNAME = hostname().toLowerCase();

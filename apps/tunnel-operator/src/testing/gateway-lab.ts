@@ -93,7 +93,7 @@ export interface LabOptions {
   /** Both clusters use 10.0.0.0/16 and reach each other through remapped CIDRs. */
   readonly samePodCidr?: boolean;
   /** Cable driver of the TunnelEndpoints (default wireguard). */
-  readonly backend?: 'wireguard' | 'ipsec';
+  readonly backend?: 'wireguard' | 'ipsec' | 'vxlan';
   readonly runId?: string;
   readonly operatorArgs?: readonly string[];
 }
@@ -246,6 +246,7 @@ export class GatewayLab {
       '--wireguard-implementation=wireguard-go',
       '--probe-addr=127.0.0.1:9101',
       '--status-interval=1s',
+      ...(this.#o.backend === 'vxlan' ? ['--forward-udp-ports=51820,500,4500,4789'] : []),
       ...(this.cp?.nats ? [`--nats-url=${this.cp.nats.url}`, `--nats-user=${this.cp.nats.user}`, `--nats-password=${this.cp.nats.password}`] : []),
       ...(this.#o.operatorArgs ?? []),
     ]);
@@ -282,7 +283,9 @@ export class GatewayLab {
       metadata: { name: peer.name, namespace: K8S_NS, annotations: { 'net.strait.io/health-check-ip': this.addressFromPeer(peer.name, healthIp(peer.info.podCIDR)) } },
       spec: {
         remoteClusterID: peer.name,
-        ...(this.#o.backend === 'ipsec'
+        ...(this.#o.backend === 'vxlan'
+          ? { endpoint: { address: endpointIp, port: 4789 }, backend: 'vxlan' as const, backendConfig: { vxlan: { vni: 4242, port: 4789 } } }
+          : this.#o.backend === 'ipsec'
           ? { endpoint: { address: endpointIp, port: 500 }, backend: 'ipsec' as const, backendConfig: { ipsec: { ikeID: peer.name, port: 500 } } }
           : { endpoint: { address: endpointIp, port: 51820 }, backend: 'wireguard' as const, backendConfig: { wireguard: { publicKey: peer.keys.publicKey, port: 51820 } } }),
         remote: { podCIDRs: [peer.info.podCIDR] },

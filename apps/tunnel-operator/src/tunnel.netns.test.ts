@@ -1,6 +1,6 @@
 import { EndpointResource, GatewayResource, type Endpoint, type Gateway } from '@strait/api';
 import { GatewayLeaderSubject, TunnelStatusSubject, connectBus, silentLogger, type Bus, type GatewayLeaderPayload, type TunnelStatusPayload } from '@strait/bus';
-import { CrClient } from '@strait/kube';
+import { CrClient, EventResource, type EventsV1Event } from '@strait/kube';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayLab, K8S_NS, until } from './testing/gateway-lab.ts';
 
@@ -79,6 +79,11 @@ for (const variant of VARIANTS) {
           return o?.status?.phase === 'Connected' ? o : undefined;
         });
         expect(tep.metadata.finalizers).toContain('net.strait.io/tunnel');
+        const events = new CrClient<EventsV1Event>(c.kc, EventResource);
+        const connectedEvent = await until('a Connected event', async () =>
+          (await events.list({ namespace: K8S_NS })).items.find((e) => e.reason === 'Connected' && e.regarding.name === lab.other(c.name).name),
+        );
+        expect(connectedEvent).toMatchObject({ type: 'Normal', reportingController: 'net.strait.io/tunnel-operator' });
         expect(tep.status).toMatchObject({ interface: variant.iface, observedGeneration: 1 });
         // VXLAN has no handshake.
         if (variant.backend !== 'vxlan') expect(tep.status?.lastHandshakeTime).toMatch(/^\d{4}-/);
@@ -205,6 +210,9 @@ for (const variant of VARIANTS) {
       const wgIndex = await linkIndex(lab, lab.gatewayNetns(holder), variant.iface);
       await a.teps.delete({ namespace: K8S_NS, name: 'b' });
       await until('TunnelEndpoint gone', async () => ((await a.teps.get({ namespace: K8S_NS, name: 'b' })) ? undefined : true));
+      await until('a Disconnected event', async () =>
+        (await new CrClient<EventsV1Event>(a.kc, EventResource).list({ namespace: K8S_NS })).items.find((e) => e.reason === 'Disconnected' && e.regarding.name === 'b'),
+      );
       const after = await hostState(lab, holder);
       expect(after.rules).toBe('');
       expect(after.table).toBe('');

@@ -1,13 +1,13 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { RestClient, serverSideApply } from '@strait/kube';
+import { RestClient, SecretResource, serverSideApply } from '@strait/kube';
 import { run } from '@strait/net';
 import { ManagedProcess, destroyRun, freePorts, startControlPlane, type ControlPlane } from '@strait/testing';
 import { gatewayKeySecret } from './keys.ts';
 import { NodeNamespace } from './node-namespace.ts';
 import { STRAIT_NAMESPACE } from './constants.ts';
-import { installStrait } from './install.ts';
+import { FIELD_MANAGER, installStrait } from './install.ts';
 import { labFiles, nodeBinary, type LabFiles } from './paths.ts';
 import { LAB_SERVICES, NODE_LOCAL_SERVICES, serviceArgs } from './services.ts';
 import { writeState, type LabState } from './state.ts';
@@ -89,8 +89,8 @@ export class LabDaemon {
         if (c.name !== BROKER) {
           const secret = gatewayKeySecret(STRAIT_NAMESPACE);
           await serverSideApply(new RestClient(c.kubeConfig()), secret as never, {
-            fieldManager: 'strait-lab',
-            descriptor: { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
+            fieldManager: FIELD_MANAGER,
+            descriptor: SecretResource,
           });
         }
       }),

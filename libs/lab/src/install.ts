@@ -1,19 +1,17 @@
 import { buildCustomResourceDefinitions, RESOURCE_DEFINITIONS } from '@strait/api';
-import { CrClient, RestClient, serverSideApply, type Manifest } from '@strait/kube';
+import { CrClient, CustomResourceDefinitionResource, NamespaceResource, RestClient, serverSideApply, type Manifest } from '@strait/kube';
 import type { KubeConfig } from '@kubernetes/client-node';
 
-const FIELD_MANAGER = 'strait-lab';
+export const FIELD_MANAGER = 'strait-lab';
 
 /** Installs Strait's CRDs and namespaces into one cluster and waits until every kind is served. */
 export async function installStrait(kc: KubeConfig, namespaces: readonly string[], timeoutMs = 60_000): Promise<void> {
   const rest = new RestClient(kc);
-  const crdDescriptor = { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false };
   for (const crd of buildCustomResourceDefinitions()) {
-    await serverSideApply(rest, crd as unknown as Manifest, { fieldManager: FIELD_MANAGER, force: true, descriptor: crdDescriptor });
+    await serverSideApply(rest, crd as unknown as Manifest, { fieldManager: FIELD_MANAGER, force: true, descriptor: CustomResourceDefinitionResource });
   }
-  const nsDescriptor = { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
   for (const name of namespaces) {
-    await serverSideApply(rest, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: FIELD_MANAGER, descriptor: nsDescriptor });
+    await serverSideApply(rest, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: FIELD_MANAGER, descriptor: NamespaceResource });
   }
   // Established, then listable: discovery lags the condition a little.
   const deadline = Date.now() + timeoutMs;

@@ -28,7 +28,7 @@ describe(`${service} as a process`, () => {
     expect(o.stdout + o.stderr).not.toContain(cp.nats.password);
   });
 
-  it.concurrent.each(badInvocations)('refuses $args with exit 2 and one stderr line naming $flag', async ({ args, flag }) => {
+  it.each(badInvocations)('refuses $args with exit 2 and one stderr line naming $flag', async ({ args, flag }) => {
     const r = await runToExit(main, args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`^${service}: [^\\n]*${flag}[ :][^\\n]*\\n$`));

@@ -17,7 +17,7 @@ const badInvocations = [
 // The lifecycle against a control plane (ready, probes, metrics, SIGTERM) needs a gateway node:
 // tunnel-operator.netns.test.ts runs it inside simulated nodes.
 describe(`${service} as a process`, () => {
-  it.concurrent.each(badInvocations)('refuses $args with exit 2 and one stderr line naming $flag', async ({ args, flag }) => {
+  it.each(badInvocations)('refuses $args with exit 2 and one stderr line naming $flag', async ({ args, flag }) => {
     const r = await runToExit(main, args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`^${service}: [^\\n]*${flag}[ :][^\\n]*\\n$`));

@@ -168,7 +168,7 @@ export function startServiceProcess(main: string | URL, args: readonly string[],
 export async function runToExit(main: string | URL, args: readonly string[], opts: SpawnOptions & { timeoutMs?: number } = {}): Promise<ExitStatus & { stdout: string; stderr: string }> {
   const p = new ServiceProcess(main, args, opts);
   try {
-    const status = await p.waitForExit(opts.timeoutMs ?? 15_000);
+    const status = await p.waitForExit(opts.timeoutMs ?? 30_000);
     return { ...status, stdout: p.stdout, stderr: p.stderr };
   } finally {
     await p.kill();

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { BAD_FLAG_CASES, observeLifecycle, runToExit, startServiceProcess } from '@strait/runtime/testing';
+import { BAD_FLAG_CASES, runToExit, startServiceProcess } from '@strait/runtime/testing';
 import { sharedControlPlane } from '@strait/testing';
 import { describe, expect, it } from 'vitest';
 
@@ -13,29 +13,42 @@ const badInvocations = [
 ];
 
 describe(`${service} as a process`, () => {
-  it('becomes ready against the control plane, serves probes and metrics, exits 0 on SIGTERM', async () => {
+  it('serves probes and metrics against the control plane, is not ready before it knows its node, exits 0 on SIGTERM', async () => {
+    // No Node object and no --node-ip: the agent waits for its node and never touches this host's kernel.
     const cp = sharedControlPlane();
-    const o = await observeLifecycle(main, cp, [...required]);
-    expect(o.ready).toContain('[+]started ok');
-    expect(o.ready).toContain('[+]kube-api ok');
-    expect(o.ready).toContain('[+]nats ok');
-    expect(o.livez).toEqual({ status: 200, body: 'ok' });
-    expect(o.metrics).toMatch(/^process_cpu_seconds_total /m);
-    expect(o.metrics).toMatch(/^nodejs_heap_size_used_bytes /m);
-    expect(o.metrics).toMatch(new RegExp(`^strait_build_info\\{service="${service}",version="\\d+\\.\\d+\\.\\d+"`, 'm'));
-    expect(o.started).toMatchObject({ service, config: { clusterId: 'it-cluster', nodeName: 'it-node-1', natsPassword: '[redacted]' } });
-    expect(o.stop).toMatchObject({ code: 0, signal: null });
-    expect(o.stop.ms).toBeLessThan(5000);
-    expect(o.stdout + o.stderr).not.toContain(cp.nats.password);
+    const p = startServiceProcess(main, [...required, `--kubeconfig=${cp.kubeconfigPath}`, '--probe-addr=127.0.0.1:0', `--nats-url=${cp.nats.url}`, `--nats-user=${cp.nats.user}`, `--nats-password=${cp.nats.password}`]);
+    try {
+      const started = await p.waitForLog('started');
+      expect(started).toMatchObject({ service, config: { clusterId: 'it-cluster', nodeName: 'it-node-1', natsPassword: '[redacted]' } });
+      const ready = await until(async () => {
+        const r = await p.get('/readyz');
+        return r.body.includes('[+]kube-api ok') && r.body.includes('[+]nats ok') ? r : undefined;
+      });
+      expect(ready.status).toBe(503);
+      expect(ready.body).toMatch(/^\[-\]routes failed: routes not applied yet/m);
+      expect(await p.get('/livez')).toEqual({ status: 200, body: 'ok' });
+      const metrics = (await p.get('/metrics')).body;
+      expect(metrics).toMatch(/^process_cpu_seconds_total /m);
+      expect(metrics).toMatch(/^strait_route_agent_routes 0$/m);
+      expect(metrics).toMatch(new RegExp(`^strait_build_info\\{service="${service}",version="\\d+\\.\\d+\\.\\d+"`, 'm'));
+      const stop = await p.stop();
+      expect(stop).toMatchObject({ code: 0, signal: null });
+      expect(p.stdout + p.stderr).not.toContain(cp.nats.password);
+    } finally {
+      await p.kill();
+    }
   });
 
-  it('without --nats-url it is ready on the kube API alone', async () => {
+  it('without --nats-url it runs on the kube API alone', async () => {
     const cp = sharedControlPlane();
     const p = startServiceProcess(main, [...required, `--kubeconfig=${cp.kubeconfigPath}`, '--probe-addr=127.0.0.1:0']);
     try {
-      const ready = await p.waitForReady();
-      expect(ready).toContain('[+]kube-api ok');
-      expect(ready).not.toContain('nats');
+      await p.waitForLog('started');
+      const r = await until(async () => {
+        const x = await p.get('/readyz');
+        return x.body.includes('[+]kube-api ok') ? x : undefined;
+      });
+      expect(r.body).not.toContain('nats');
       expect((await p.stop()).code).toBe(0);
     } finally {
       await p.kill();
@@ -76,4 +89,14 @@ async function closedPort(): Promise<number> {
   const { port } = srv.address() as { port: number };
   await new Promise<void>((r) => srv.close(() => r()));
   return port;
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

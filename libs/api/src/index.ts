@@ -47,3 +47,4 @@ export {
   type CustomResourceDefinition,
 } from './crd/build.ts';
 export { renderCrdFiles, COMBINED_FILE, type GeneratedFile } from './crd/render.ts';
+export * from './broker-constants.ts';

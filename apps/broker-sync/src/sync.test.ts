@@ -1,0 +1,250 @@
+import {
+  ClusterResource,
+  EndpointResource,
+  HEARTBEAT_ANNOTATION,
+  NatMappingResource,
+  ORIGIN_CLUSTER_LABEL,
+  REMAPS_ANNOTATION,
+  TunnelEndpointResource,
+  type Cluster,
+  type Endpoint,
+  type NatMapping,
+  type TunnelEndpoint,
+} from '@strait/api';
+import { EventRecorder, EventResource, FakeKubeApi, type EventsV1Event } from '@strait/kube';
+import { createRegistry } from '@strait/observability';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { BrokerSyncMetrics } from './metrics.ts';
+import { BrokerSync } from './sync.ts';
+import { brokerCluster, brokerEndpoint } from './testing/fixtures.ts';
+
+const logger = pino({ level: 'silent' });
+const NS = 'strait-system';
+const BROKER_NS = 'strait-broker';
+
+interface Member {
+  id: string;
+  api: FakeKubeApi;
+  sync: BrokerSync;
+  metrics: BrokerSyncMetrics;
+  registry: ReturnType<typeof createRegistry>;
+  teps(): TunnelEndpoint[];
+  nms(): NatMapping[];
+  events(): EventsV1Event[];
+}
+
+function member(id: string, broker: FakeKubeApi, podCIDR: string, o: { now?: () => number; staleAfterMs?: number; externalCIDR?: string; noLocalSpec?: boolean; api?: FakeKubeApi } = {}): Member {
+  const api = o.api ?? new FakeKubeApi();
+  const registry = createRegistry({ defaultMetrics: false });
+  const metrics = new BrokerSyncMetrics(registry);
+  const events = new EventRecorder({ client: api.client<EventsV1Event>(EventResource), reportingController: 'net.strait.io/broker-sync', reportingInstance: 'test', logger });
+  const sync = new BrokerSync({
+    clusterId: id,
+    namespace: NS,
+    brokerNamespace: BROKER_NS,
+    local: {
+      clusters: api.client<Cluster>(ClusterResource),
+      endpoints: api.client<Endpoint>(EndpointResource),
+      teps: api.client<TunnelEndpoint>(TunnelEndpointResource),
+      natMappings: api.client<NatMapping>(NatMappingResource),
+    },
+    broker: { clusters: broker.client<Cluster>(ClusterResource), endpoints: broker.client<Endpoint>(EndpointResource) },
+    events,
+    localSpec: o.noLocalSpec ? undefined : { clusterID: id, podCIDRs: [podCIDR], serviceCIDRs: ['10.96.0.0/16'], ...(o.externalCIDR ? { externalCIDR: o.externalCIDR } : {}) },
+    pool: ['100.64.0.0/10'],
+    staleAfterMs: o.staleAfterMs ?? 0,
+    heartbeatIntervalMs: 10_000,
+    metrics,
+    logger,
+    ...(o.now ? { now: o.now } : {}),
+  });
+  return {
+    id,
+    api,
+    sync,
+    metrics,
+    registry,
+    teps: () => api.snapshot<TunnelEndpoint>(TunnelEndpointResource),
+    nms: () => api.snapshot<NatMapping>(NatMappingResource),
+    events: () => api.snapshot<EventsV1Event>(EventResource),
+  };
+}
+
+async function localEndpoint(m: Member, ip: string): Promise<void> {
+  const e = brokerEndpoint(m.id, ip, { healthCheckIP: undefined });
+  await m.api.client<Endpoint>(EndpointResource).create({ ...e, metadata: { name: m.id, namespace: NS } });
+}
+
+async function settle(...members: Member[]): Promise<void> {
+  for (let i = 0; i < 3; i++) for (const m of members) await m.sync.syncOnce();
+}
+
+describe('BrokerSync', () => {
+  it('exports the local Cluster and Endpoint labelled with their origin, and imports the other clusters', async () => {
+    const broker = new FakeKubeApi();
+    const a = member('cluster-a', broker, '10.1.0.0/16', { externalCIDR: '10.250.0.0/24' });
+    const b = member('cluster-b', broker, '10.2.0.0/16');
+    await localEndpoint(a, '172.18.0.1');
+    await localEndpoint(b, '172.18.0.2');
+    await settle(a, b);
+
+    const exported = broker.snapshot<Cluster>(ClusterResource);
+    expect(exported.map((c) => [c.metadata?.name, c.metadata?.namespace, c.metadata?.labels?.[ORIGIN_CLUSTER_LABEL]])).toEqual([
+      ['cluster-a', BROKER_NS, 'cluster-a'],
+      ['cluster-b', BROKER_NS, 'cluster-b'],
+    ]);
+    expect(exported[0]?.metadata?.annotations).toMatchObject({ [REMAPS_ANNOTATION]: '{}', [HEARTBEAT_ANNOTATION]: expect.any(String) });
+    expect(broker.snapshot<Endpoint>(EndpointResource).map((e) => e.metadata?.labels?.[ORIGIN_CLUSTER_LABEL])).toEqual(['cluster-a', 'cluster-b']);
+
+    expect(a.teps().map((t) => [t.metadata?.name, t.spec.endpoint.address, t.spec.remote.podCIDRs, t.spec.remap])).toEqual([['cluster-b', '172.18.0.2', ['10.2.0.0/16'], undefined]]);
+    expect(b.teps().map((t) => t.metadata?.name)).toEqual(['cluster-a']);
+    // Only cluster-a has an external CIDR: it offers it to cluster-b.
+    expect(a.nms().map((n) => n.spec)).toEqual([{ clusterID: 'cluster-b', podCIDR: '10.2.0.0/16', externalCIDR: '10.250.0.0/24', entries: [] }]);
+    expect(b.nms()).toEqual([]);
+    expect(await a.registry.metrics()).toMatch(/^strait_broker_sync_remote_clusters 1$/m);
+  });
+
+  it('a steady state writes nothing (no resourceVersion moves on another pass)', async () => {
+    const broker = new FakeKubeApi();
+    const a = member('cluster-a', broker, '10.1.0.0/16');
+    const b = member('cluster-b', broker, '10.2.0.0/16');
+    await localEndpoint(a, '172.18.0.1');
+    await localEndpoint(b, '172.18.0.2');
+    await settle(a, b);
+    const before = [broker.currentRv, a.api.currentRv, b.api.currentRv];
+    await settle(a, b);
+    expect([broker.currentRv, a.api.currentRv, b.api.currentRv]).toEqual(before);
+  });
+
+  it('gives two clusters with the same pod CIDR consistent remaps on every side', async () => {
+    const broker = new FakeKubeApi();
+    const a = member('cluster-a', broker, '10.1.0.0/16');
+    const b = member('cluster-b', broker, '10.2.0.0/16');
+    const c = member('cluster-c', broker, '10.2.0.0/16');
+    for (const [m, ip] of [[a, '172.18.0.1'], [b, '172.18.0.2'], [c, '172.18.0.3']] as const) await localEndpoint(m, ip);
+    await settle(a, b, c);
+    const tep = (m: Member, peer: string) => m.teps().find((t) => t.spec.remoteClusterID === peer)!;
+    // a sees b and c with the same CIDR: b (first by ID) keeps it, c is remapped.
+    expect(tep(a, 'cluster-b').spec.remap).toBeUndefined();
+    expect(tep(a, 'cluster-c').spec.remap).toEqual({ remotePodCIDR: '100.64.0.0/16' });
+    // b and c see each other's pods on their own pod CIDR: both remap.
+    const bc = tep(b, 'cluster-c').spec.remap?.remotePodCIDR;
+    const cb = tep(c, 'cluster-b').spec.remap?.remotePodCIDR;
+    expect([bc, cb], 'b→c and c→b remaps').toEqual([expect.stringMatching(/^100\.6[4-9]\.0\.0\/16$/), expect.stringMatching(/^100\.6[4-9]\.0\.0\/16$/)]);
+    // Each side avoids the range under which it is itself presented to the other.
+    expect(bc).not.toBe(cb);
+    // Consistency: how X addresses Y is how Y presents itself to X.
+    for (const x of [a, b, c]) {
+      for (const y of [a, b, c]) {
+        if (x === y) continue;
+        expect(tep(y, x.id).spec.remap?.localPodCIDR, `${y.id} presents itself to ${x.id}`).toBe(tep(x, y.id).spec.remap?.remotePodCIDR);
+      }
+    }
+    // And the choice survives a restart (a new engine on the same objects changes nothing).
+    const rvs = [a.api.currentRv, b.api.currentRv, c.api.currentRv, broker.currentRv];
+    const b2 = member('cluster-b', broker, '10.2.0.0/16', { api: b.api });
+    await settle(a, b2, c);
+    expect([a.api.currentRv, b.api.currentRv, c.api.currentRv, broker.currentRv]).toEqual(rvs);
+  });
+
+  it('removes the TunnelEndpoint and NatMapping of a cluster that left the Broker, and of one whose heartbeat is stale', async () => {
+    const broker = new FakeKubeApi();
+    let now = Date.parse('2026-12-07T12:00:00Z');
+    const a = member('cluster-a', broker, '10.1.0.0/16', { now: () => now, staleAfterMs: 60_000, externalCIDR: '10.250.0.0/24' });
+    const admin = { clusters: broker.client<Cluster>(ClusterResource), endpoints: broker.client<Endpoint>(EndpointResource) };
+    const hb = new Date(now).toISOString();
+    for (const [id, cidr] of [['cluster-b', '10.2.0.0/16'], ['cluster-c', '10.3.0.0/16']] as const) {
+      await admin.clusters.create(brokerCluster(id, cidr, { heartbeat: hb }));
+      await admin.endpoints.create(brokerEndpoint(id, '172.18.0.9'));
+    }
+    await a.sync.syncOnce();
+    expect(a.teps().map((t) => t.metadata?.name)).toEqual(['cluster-b', 'cluster-c']);
+    expect(a.nms().map((t) => t.metadata?.name)).toEqual(['cluster-b', 'cluster-c']);
+
+    await admin.clusters.delete({ namespace: BROKER_NS, name: 'cluster-b' });
+    await admin.endpoints.delete({ namespace: BROKER_NS, name: 'cluster-b' });
+    const r = await a.sync.syncOnce();
+    expect(r.removed).toEqual(['cluster-b']);
+    expect(a.teps().map((t) => t.metadata?.name)).toEqual(['cluster-c']);
+    expect(a.nms().map((t) => t.metadata?.name)).toEqual(['cluster-c']);
+
+    now += 61_000;
+    expect((await a.sync.syncOnce()).removed).toEqual(['cluster-c']);
+    expect(a.teps()).toEqual([]);
+    expect(a.nms()).toEqual([]);
+    const text = await a.registry.metrics();
+    expect(text).toMatch(/^strait_broker_sync_removed_clusters_total\{reason="left"\} 1$/m);
+    expect(text).toMatch(/^strait_broker_sync_removed_clusters_total\{reason="stale"\} 1$/m);
+    expect(a.events().map((e) => e.reason)).toContain('RemoteClusterRemoved');
+  });
+
+  it('keeps every local object while the Broker is unreachable and converges when it returns', async () => {
+    const broker = new FakeKubeApi();
+    const a = member('cluster-a', broker, '10.1.0.0/16');
+    const admin = { clusters: broker.client<Cluster>(ClusterResource, { admin: true }), endpoints: broker.client<Endpoint>(EndpointResource, { admin: true }) };
+    await admin.clusters.create(brokerCluster('cluster-b', '10.2.0.0/16'));
+    await admin.endpoints.create(brokerEndpoint('cluster-b', '172.18.0.2'));
+    await a.sync.syncOnce();
+    const before = a.teps();
+    broker.setDown(true);
+    await admin.clusters.create(brokerCluster('cluster-c', '10.3.0.0/16'));
+    await admin.endpoints.create(brokerEndpoint('cluster-c', '172.18.0.3'));
+    await admin.endpoints.delete({ namespace: BROKER_NS, name: 'cluster-b' });
+    await admin.clusters.delete({ namespace: BROKER_NS, name: 'cluster-b' });
+    await expect(a.sync.syncOnce()).rejects.toThrow();
+    expect(a.teps()).toEqual(before);
+    expect(await a.registry.metrics()).toMatch(/^strait_broker_sync_broker_up 0$/m);
+    broker.setDown(false);
+    await a.sync.syncOnce();
+    expect(a.teps().map((t) => t.metadata?.name)).toEqual(['cluster-c']);
+    expect(await a.registry.metrics()).toMatch(/^strait_broker_sync_broker_up 1$/m);
+  });
+
+  it('skips malformed remote clusters with a Warning Event on the local Cluster, keeps their existing TunnelEndpoint and serves the others', async () => {
+    const broker = new FakeKubeApi();
+    const a = member('cluster-a', broker, '10.1.0.0/16');
+    const admin = { clusters: broker.client<Cluster>(ClusterResource), endpoints: broker.client<Endpoint>(EndpointResource) };
+    await admin.clusters.create(brokerCluster('cluster-b', '10.2.0.0/16'));
+    await admin.endpoints.create(brokerEndpoint('cluster-b', '172.18.0.2'));
+    await a.sync.syncOnce();
+    const tepB = a.teps()[0];
+
+    const eb = brokerEndpoint('cluster-b', '172.18.0.2');
+    await admin.endpoints.replace({ ...(await admin.endpoints.get({ namespace: BROKER_NS, name: 'cluster-b' }))!, spec: { ...eb.spec, backend: 'carrier-pigeon' as never } });
+    const c = brokerCluster('cluster-c', '10.3.0.0/16');
+    await admin.clusters.create({ ...c, spec: { ...c.spec, podCIDRs: ['10.3.0.0/33'] } });
+    await admin.endpoints.create(brokerEndpoint('cluster-c', '172.18.0.3'));
+    const ed = brokerEndpoint('cluster-d', '172.18.0.4');
+    await admin.clusters.create(brokerCluster('cluster-d', '10.4.0.0/16'));
+    await admin.endpoints.create({ ...ed, spec: { ...ed.spec, backendConfig: {} } });
+    await admin.clusters.create(brokerCluster('cluster-e', '10.5.0.0/16'));
+    await admin.endpoints.create(brokerEndpoint('cluster-e', '172.18.0.5'));
+
+    const r = await a.sync.syncOnce();
+    expect(Object.keys(r.skipped)).toEqual(['cluster-b', 'cluster-c', 'cluster-d']);
+    expect(r.imported).toEqual(['cluster-e']);
+    expect(a.teps().map((t) => t.metadata?.name)).toEqual(['cluster-b', 'cluster-e']);
+    expect(a.teps()[0]?.spec).toEqual(tepB?.spec);
+    const warnings = a.events().filter((e) => e.type === 'Warning');
+    expect(warnings.map((e) => [e.reason, e.regarding.kind, e.regarding.name])).toEqual([
+      ['RemoteClusterSkipped', 'Cluster', 'cluster-a'],
+      ['RemoteClusterSkipped', 'Cluster', 'cluster-a'],
+      ['RemoteClusterSkipped', 'Cluster', 'cluster-a'],
+    ]);
+    expect(warnings.map((e) => e.note).sort()).toEqual([
+      expect.stringMatching(/^remote cluster cluster-b skipped: Endpoint: spec\.backend/),
+      expect.stringMatching(/^remote cluster cluster-c skipped: Cluster: spec\.podCIDRs\[0\]/),
+      expect.stringMatching(/^remote cluster cluster-d skipped: Endpoint: .*wireguard/),
+    ]);
+    expect(await a.registry.metrics()).toMatch(/^strait_broker_sync_skipped_remote_objects_total\{peer="cluster-c"\} 1$/m);
+  });
+
+  it('reports a missing local Cluster clearly and writes nothing to the Broker', async () => {
+    const broker = new FakeKubeApi();
+    const a = member('cluster-a', broker, '10.1.0.0/16', { noLocalSpec: true });
+    await expect(a.sync.syncOnce()).rejects.toThrow('the local Cluster strait-system/cluster-a does not exist (give --pod-cidrs and --service-cidrs to have it written)');
+    expect(broker.snapshot(ClusterResource)).toEqual([]);
+    expect(await a.registry.metrics()).toMatch(/^strait_broker_sync_errors_total\{stage="local"\} 1$/m);
+  });
+});

@@ -1,0 +1,32 @@
+/**
+ * Copies the CRD YAML libs/api generates into the charts (charts/strait/crds, charts/strait-broker/crds),
+ * removing copies of kinds no longer generated.
+ *
+ *   node libs/deploy/scripts/sync-charts.ts          # write
+ *   node libs/deploy/scripts/sync-charts.ts --check  # exit 1 when a chart's copy is stale
+ */
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { SYNC_HINT, staleCrdCopies, wantedCrdCopies } from '../src/crd-sync.ts';
+import { CHART_CRDS, REPO_ROOT } from '../src/paths.ts';
+
+const stale = staleCrdCopies();
+if (process.argv.includes('--check')) {
+  if (stale.length > 0) {
+    console.error(`chart CRDs are stale (${stale.join(', ')}): ${SYNC_HINT}`);
+    process.exit(1);
+  }
+  console.log('chart CRDs are up to date');
+} else {
+  const wanted = wantedCrdCopies();
+  for (const chart of Object.keys(CHART_CRDS)) {
+    const dir = join(chart, 'crds');
+    mkdirSync(dir, { recursive: true });
+    for (const name of readdirSync(dir)) if (!wanted.some((c) => c.target === join(dir, name))) rmSync(join(dir, name));
+  }
+  for (const c of wanted) {
+    mkdirSync(dirname(c.target), { recursive: true });
+    writeFileSync(c.target, c.content);
+  }
+  console.log(`wrote ${wanted.length} CRD files${stale.length ? ` (changed: ${stale.map((s) => relative(REPO_ROOT, join(REPO_ROOT, s))).join(', ')})` : ' (no changes)'}`);
+}

@@ -1,0 +1,383 @@
+import type { DashboardSpec } from './grafana.ts';
+
+/** Namespace filter every selector carries (the dashboard's `namespace` variable). */
+const NS = 'namespace=~"$namespace"';
+/** Adds the `service` label (from strait_build_info) to a per-process series. */
+const BY_SERVICE = `* on(instance, job) group_left(service) strait_build_info{${NS}}`;
+const RATE = '$__rate_interval';
+
+function quantile(q: number, metric: string, by: string, extra = ''): string {
+  return `histogram_quantile(${q}, sum by (${by}le) (rate(${metric}_bucket{${NS}${extra}}[${RATE}])))`;
+}
+
+export const DASHBOARDS: readonly DashboardSpec[] = [
+  {
+    uid: 'strait-overview',
+    title: 'Strait / Overview',
+    description: 'The cluster set at a glance: peer clusters, tunnels, the active gateway, failovers and the services running.',
+    panels: [
+      { row: 'Cluster set' },
+      { type: 'stat', title: 'Peer clusters', w: 4, description: 'Remote clusters this cluster has a TunnelEndpoint for.', targets: [{ expr: `count(count by (peer) (strait_tunnel_status{${NS}}))` }] },
+      {
+        type: 'stat',
+        title: 'Tunnels connected',
+        w: 4,
+        description: 'Peers whose tunnel is Connected on the active gateway.',
+        targets: [{ expr: `count(max by (peer) (strait_tunnel_status{${NS}, status="Connected"}) == 1) or vector(0)` }],
+      },
+      {
+        type: 'stat',
+        title: 'Tunnels not connected',
+        w: 4,
+        description: 'Peers with a tunnel that is Connecting or in Error on the active gateway.',
+        targets: [{ expr: `count(max by (peer) (strait_tunnel_status{${NS}, status=~"Connecting|Error"}) == 1) or vector(0)` }],
+      },
+      { type: 'stat', title: 'Active gateways', w: 4, description: 'Gateway replicas holding the gateway Lease (exactly 1 when healthy).', targets: [{ expr: `sum(strait_gateway_leader{${NS}})` }] },
+      {
+        type: 'stat',
+        title: 'Failovers (24 h)',
+        w: 4,
+        description: 'Gateway replicas that became active in the last 24 hours.',
+        targets: [{ expr: `sum(increase(strait_gateway_role_changes_total{${NS}, to="active"}[24h]))` }],
+      },
+      { type: 'stat', title: 'Services', w: 4, description: 'Strait processes reporting build information.', targets: [{ expr: `count(strait_build_info{${NS}})` }] },
+      { row: 'Tunnels' },
+      {
+        type: 'timeseries',
+        title: 'Tunnel status by peer',
+        w: 24,
+        description: '1 for the current status of each peer tunnel (Connecting, Connected, Error).',
+        targets: [{ expr: `max by (peer, status) (strait_tunnel_status{${NS}}) == 1`, legend: '{{peer}} {{status}}' }],
+      },
+      { row: 'Services' },
+      {
+        type: 'table',
+        title: 'Service versions',
+        w: 12,
+        description: 'Every Strait process with its version and Node.js version.',
+        targets: [{ expr: `strait_build_info{${NS}}` }],
+      },
+      {
+        type: 'timeseries',
+        title: 'Resident memory by service',
+        w: 12,
+        unit: 'bytes',
+        description: 'RSS of every Strait process (goal: ≤ 100 MB idle).',
+        targets: [{ expr: `process_resident_memory_bytes{${NS}} ${BY_SERVICE}`, legend: '{{service}} {{instance}}' }],
+      },
+    ],
+  },
+  {
+    uid: 'strait-connections',
+    title: 'Strait / Connections',
+    description: 'Per peer cluster: tunnel status, round-trip time of the in-tunnel health probe, traffic and handshake age.',
+    variables: [{ name: 'peer', label: 'Peer cluster', query: 'label_values(strait_tunnel_status, peer)' }],
+    panels: [
+      { row: 'Status' },
+      {
+        type: 'table',
+        title: 'Tunnels',
+        w: 24,
+        h: 6,
+        description: 'Current status and backend of every peer tunnel on each gateway replica.',
+        targets: [{ expr: `strait_tunnel_status{${NS}, peer=~"$peer"} == 1` }],
+      },
+      { row: 'Latency' },
+      {
+        type: 'timeseries',
+        title: 'RTT p50 / p99',
+        unit: 's',
+        description: 'Round-trip time of the in-tunnel health probe, by peer.',
+        targets: [
+          { expr: quantile(0.5, 'strait_tunnel_rtt_seconds', 'peer, ', ', peer=~"$peer"'), legend: '{{peer}} p50' },
+          { expr: quantile(0.99, 'strait_tunnel_rtt_seconds', 'peer, ', ', peer=~"$peer"'), legend: '{{peer}} p99' },
+        ],
+      },
+      {
+        type: 'timeseries',
+        title: 'Last handshake age',
+        unit: 's',
+        description: 'Seconds since the last successful handshake with each peer (WireGuard re-handshakes every 2 minutes while traffic flows).',
+        targets: [{ expr: `max by (peer) (strait_tunnel_last_handshake_age_seconds{${NS}, peer=~"$peer"})`, legend: '{{peer}}' }],
+      },
+      { row: 'Traffic' },
+      {
+        type: 'timeseries',
+        title: 'Received',
+        unit: 'Bps',
+        description: 'Bytes per second received from each peer through the tunnel.',
+        targets: [{ expr: `sum by (peer) (rate(strait_tunnel_rx_bytes{${NS}, peer=~"$peer"}[${RATE}]))`, legend: '{{peer}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'Sent',
+        unit: 'Bps',
+        description: 'Bytes per second sent to each peer through the tunnel.',
+        targets: [{ expr: `sum by (peer) (rate(strait_tunnel_tx_bytes{${NS}, peer=~"$peer"}[${RATE}]))`, legend: '{{peer}}' }],
+      },
+      {
+        type: 'bargauge',
+        title: 'Bytes since the tunnel came up',
+        w: 24,
+        unit: 'bytes',
+        description: 'Kernel byte counters of each peer tunnel (received + sent).',
+        targets: [{ expr: `sum by (peer) (strait_tunnel_rx_bytes{${NS}, peer=~"$peer"} + strait_tunnel_tx_bytes{${NS}, peer=~"$peer"})`, legend: '{{peer}}' }],
+      },
+    ],
+  },
+  {
+    uid: 'strait-gateway-ha',
+    title: 'Strait / Gateway HA',
+    description: 'Active/standby gateways: who leads, role changes, activation time and how fast the labeler moves the gateway Service.',
+    panels: [
+      { row: 'Leadership' },
+      {
+        type: 'timeseries',
+        title: 'Active gateway replica',
+        description: '1 while a gateway replica holds the gateway Lease.',
+        targets: [{ expr: `max by (instance, pod) (strait_gateway_leader{${NS}})`, legend: '{{pod}} {{instance}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'Gateway role changes',
+        description: 'Role changes of the gateway replicas, by the role taken.',
+        targets: [{ expr: `sum by (to) (increase(strait_gateway_role_changes_total{${NS}}[${RATE}]))`, legend: 'to {{to}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'Activation time p50 / p99',
+        unit: 's',
+        description: 'From becoming leader to every peer connected and the host rules applied.',
+        targets: [
+          { expr: quantile(0.5, 'strait_gateway_activation_seconds', ''), legend: 'p50' },
+          { expr: quantile(0.99, 'strait_gateway_activation_seconds', ''), legend: 'p99' },
+        ],
+      },
+      {
+        type: 'timeseries',
+        title: 'Lease holders',
+        description: 'Leader election state of every Strait process, by Lease (gateway, labeler, broker-sync).',
+        targets: [{ expr: `max by (name, instance) (leader_election_master_status{${NS}})`, legend: '{{name}} {{instance}}' }],
+      },
+      { row: 'Gateway Service (labeler)' },
+      {
+        type: 'timeseries',
+        title: 'Labels written',
+        description: 'Gateway pod role labels written by the labeler, by role.',
+        targets: [{ expr: `sum by (to) (increase(strait_labeler_transitions_total{${NS}}[${RATE}]))`, legend: '{{to}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'Label latency p50 / p99',
+        unit: 's',
+        description: 'From the labeler seeing a new Lease holder to that pod labelled active (the gateway Service follows).',
+        targets: [
+          { expr: quantile(0.5, 'strait_labeler_label_latency_seconds', ''), legend: 'p50' },
+          { expr: quantile(0.99, 'strait_labeler_label_latency_seconds', ''), legend: 'p99' },
+        ],
+      },
+      {
+        type: 'text',
+        title: 'Datapath loss',
+        w: 24,
+        h: 3,
+        description: 'Datapath loss during a failover is measured by the failover benchmark, not exported as a metric.',
+        content:
+          'Datapath loss during a handover is measured by `straitctl bench failover` (docs/adr/0004): graceful median ~113 ms, crash median ~2 s. The services do not export it as a metric.',
+      },
+    ],
+  },
+  {
+    uid: 'strait-nat-mappings',
+    title: 'Strait / NAT mappings',
+    description: 'NatMapping entries programmed on every gateway node, the NAT map size and the cost of applying changes.',
+    panels: [
+      { row: 'Entries' },
+      {
+        type: 'timeseries',
+        title: 'Entries programmed',
+        description: 'NatMapping entries translated by the NAT map of each gateway node.',
+        targets: [{ expr: `sum by (mapping, instance) (strait_natmapping_entries_programmed{${NS}})`, legend: '{{mapping}} {{instance}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'Entries invalid or conflicting',
+        description: 'Entries left out as invalid or conflicting (see the NatMapping status and Events).',
+        targets: [{ expr: `sum by (mapping, instance) (strait_natmapping_entries_invalid{${NS}})`, legend: '{{mapping}} {{instance}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'NAT map elements',
+        description: 'Elements of the NAT map in the gateway namespace, by IP family.',
+        targets: [{ expr: `sum by (family, instance) (strait_natmapping_map_elements{${NS}})`, legend: '{{family}} {{instance}}' }],
+      },
+      { row: 'Applying' },
+      {
+        type: 'timeseries',
+        title: 'Apply time p50 / p99',
+        unit: 's',
+        description: 'Time to bring the NAT table to the desired state, by kind (element changes or the whole table).',
+        targets: [
+          { expr: quantile(0.5, 'strait_natmapping_apply_duration_seconds', 'kind, '), legend: '{{kind}} p50' },
+          { expr: quantile(0.99, 'strait_natmapping_apply_duration_seconds', 'kind, '), legend: '{{kind}} p99' },
+        ],
+      },
+      {
+        type: 'timeseries',
+        title: 'nftables transactions',
+        unit: 'ops',
+        description: 'nftables transactions written to the NAT table per second, by kind.',
+        targets: [{ expr: `sum by (kind) (rate(strait_natmapping_nft_transactions_total{${NS}}[${RATE}]))`, legend: '{{kind}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'Apply errors',
+        unit: 'ops',
+        description: 'Failed applies of the NAT table per second, by node.',
+        targets: [{ expr: `sum by (instance) (rate(strait_natmapping_apply_errors_total{${NS}}[${RATE}]))`, legend: '{{instance}}' }],
+      },
+    ],
+  },
+  {
+    uid: 'strait-route-agents',
+    title: 'Strait / Route agents',
+    description: 'The route agent on every node: which agents run, their event bus connection and resources.',
+    panels: [
+      { row: 'Agents' },
+      {
+        type: 'stat',
+        title: 'Route agents',
+        w: 6,
+        description: 'Route agents reporting (one per node).',
+        targets: [{ expr: `count(strait_build_info{${NS}, service="route-agent"})` }],
+      },
+      {
+        type: 'stat',
+        title: 'Agents on the event bus',
+        w: 6,
+        description: 'Route agents connected to NATS (leader hints re-point routes in milliseconds).',
+        targets: [{ expr: `sum(strait_bus_connected{${NS}} ${BY_SERVICE.replace('{', '{service="route-agent", ')})` }],
+      },
+      {
+        type: 'stat',
+        title: 'Bus reconnects (1 h)',
+        w: 12,
+        description: 'NATS reconnections of the route agents in the last hour.',
+        targets: [{ expr: `sum(increase(strait_bus_reconnects_total{${NS}}[1h]) ${BY_SERVICE.replace('{', '{service="route-agent", ')})` }],
+      },
+      { row: 'Resources' },
+      {
+        type: 'timeseries',
+        title: 'Resident memory',
+        unit: 'bytes',
+        description: 'RSS of each route agent.',
+        targets: [{ expr: `process_resident_memory_bytes{${NS}} ${BY_SERVICE.replace('{', '{service="route-agent", ')}`, legend: '{{instance}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'CPU',
+        unit: 'percentunit',
+        description: 'CPU used by each route agent.',
+        targets: [{ expr: `rate(process_cpu_seconds_total{${NS}}[${RATE}]) ${BY_SERVICE.replace('{', '{service="route-agent", ')}`, legend: '{{instance}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'Event-loop lag p99',
+        unit: 's',
+        description: 'Node.js event-loop lag of each route agent (a stalled agent re-points late).',
+        targets: [{ expr: `nodejs_eventloop_lag_p99_seconds{${NS}} ${BY_SERVICE.replace('{', '{service="route-agent", ')}`, legend: '{{instance}}' }],
+      },
+    ],
+  },
+  {
+    uid: 'strait-control-plane',
+    title: 'Strait / Control plane',
+    description: 'Health of the controllers: reconcile rates and errors, workqueues, leader election, the NATS event bus and process resources.',
+    panels: [
+      { row: 'Reconciles' },
+      {
+        type: 'timeseries',
+        title: 'Reconcile rate',
+        unit: 'ops',
+        description: 'Reconciles per second, by controller and result.',
+        targets: [{ expr: `sum by (controller, result) (rate(controller_runtime_reconcile_total{${NS}}[${RATE}]))`, legend: '{{controller}} {{result}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'Reconcile errors',
+        unit: 'ops',
+        description: 'Reconcile errors per second, by controller.',
+        targets: [{ expr: `sum by (controller) (rate(controller_runtime_reconcile_errors_total{${NS}}[${RATE}]))`, legend: '{{controller}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'Reconcile time p99',
+        unit: 's',
+        description: 'Reconcile latency, by controller.',
+        targets: [{ expr: quantile(0.99, 'controller_runtime_reconcile_time_seconds', 'controller, '), legend: '{{controller}}' }],
+      },
+      { row: 'Workqueues' },
+      {
+        type: 'timeseries',
+        title: 'Workqueue depth',
+        description: 'Items waiting in each workqueue.',
+        targets: [{ expr: `sum by (name) (workqueue_depth{${NS}})`, legend: '{{name}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'Workqueue adds and retries',
+        unit: 'ops',
+        description: 'Items added and retried per second, by workqueue.',
+        targets: [
+          { expr: `sum by (name) (rate(workqueue_adds_total{${NS}}[${RATE}]))`, legend: '{{name}} adds' },
+          { expr: `sum by (name) (rate(workqueue_retries_total{${NS}}[${RATE}]))`, legend: '{{name}} retries' },
+        ],
+      },
+      {
+        type: 'timeseries',
+        title: 'Queue wait p99',
+        unit: 's',
+        description: 'How long an item waits in the workqueue before a worker takes it.',
+        targets: [{ expr: quantile(0.99, 'workqueue_queue_duration_seconds', 'name, '), legend: '{{name}}' }],
+      },
+      { row: 'Event bus (NATS)' },
+      {
+        type: 'timeseries',
+        title: 'Connected to NATS',
+        description: '1 while a service is connected to NATS (hints only: everything converges without it, slower).',
+        targets: [{ expr: `strait_bus_connected{${NS}} ${BY_SERVICE}`, legend: '{{service}} {{instance}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'Messages',
+        unit: 'ops',
+        description: 'Messages published and received per second, by subject kind.',
+        targets: [
+          { expr: `sum by (subject_kind) (rate(strait_bus_messages_published_total{${NS}}[${RATE}]))`, legend: 'published {{subject_kind}}' },
+          { expr: `sum by (subject_kind) (rate(strait_bus_messages_received_total{${NS}}[${RATE}]))`, legend: 'received {{subject_kind}}' },
+        ],
+      },
+      {
+        type: 'timeseries',
+        title: 'Reconnects',
+        description: 'NATS reconnections, by service.',
+        targets: [{ expr: `sum by (service) (increase(strait_bus_reconnects_total{${NS}}[${RATE}]) ${BY_SERVICE})`, legend: '{{service}}' }],
+      },
+      { row: 'Processes' },
+      {
+        type: 'timeseries',
+        title: 'CPU by service',
+        unit: 'percentunit',
+        description: 'CPU used by each Strait process.',
+        targets: [{ expr: `rate(process_cpu_seconds_total{${NS}}[${RATE}]) ${BY_SERVICE}`, legend: '{{service}} {{instance}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'Heap used by service',
+        unit: 'bytes',
+        description: 'V8 heap in use by each Strait process.',
+        targets: [{ expr: `nodejs_heap_size_used_bytes{${NS}} ${BY_SERVICE}`, legend: '{{service}} {{instance}}' }],
+      },
+    ],
+  },
+];

@@ -379,7 +379,10 @@ subjects:
   verbs: [create, patch]
 {{- end -}}
 
-{{/* A component's own leader-election Lease: create (cannot be limited by name), get/update of its own. */}}
+{{/*
+A component's own leader-election Lease: create (cannot be limited by name); get, update, and list/watch
+(libs/kube's LeaderElector watches its Lease with a metadata.name field selector) of that Lease only.
+*/}}
 {{- define "strait.leaseRules" -}}
 - apiGroups: [coordination.k8s.io]
   resources: [leases]
@@ -387,5 +390,5 @@ subjects:
 - apiGroups: [coordination.k8s.io]
   resources: [leases]
   resourceNames: [{{ .leaseName | quote }}]
-  verbs: [get, update]
+  verbs: [get, list, watch, update]
 {{- end -}}

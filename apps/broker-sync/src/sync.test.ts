@@ -240,6 +240,45 @@ describe('BrokerSync', () => {
     expect(await a.registry.metrics()).toMatch(/^strait_broker_sync_skipped_remote_objects_total\{peer="cluster-c"\} 1$/m);
   });
 
+  it('does not judge heartbeats that could not be renewed while the Broker was down (stale only after --stale-after of sight)', async () => {
+    const broker = new FakeKubeApi();
+    let now = Date.parse('2026-12-07T12:00:00Z');
+    const a = member('cluster-a', broker, '10.1.0.0/16', { now: () => now, staleAfterMs: 60_000 });
+    const admin = { clusters: broker.client<Cluster>(ClusterResource, { admin: true }), endpoints: broker.client<Endpoint>(EndpointResource, { admin: true }) };
+    await admin.clusters.create(brokerCluster('cluster-b', '10.2.0.0/16', { heartbeat: new Date(now).toISOString() }));
+    await admin.endpoints.create(brokerEndpoint('cluster-b', '172.18.0.2'));
+    await a.sync.syncOnce();
+    broker.setDown(true);
+    now += 10 * 60_000;
+    await expect(a.sync.syncOnce()).rejects.toThrow();
+    broker.setDown(false);
+    // Back after 10 minutes: cluster-b's heartbeat is old, but it had no Broker to write to either.
+    expect((await a.sync.syncOnce()).removed).toEqual([]);
+    now += 30_000;
+    expect((await a.sync.syncOnce()).removed).toEqual([]);
+    now += 31_000;
+    expect((await a.sync.syncOnce()).removed).toEqual(['cluster-b']);
+  });
+
+  it('removes nothing while the Broker lists without our own Cluster (a Broker restored empty), and exports it again', async () => {
+    const broker = new FakeKubeApi();
+    const a = member('cluster-a', broker, '10.1.0.0/16');
+    const admin = { clusters: broker.client<Cluster>(ClusterResource), endpoints: broker.client<Endpoint>(EndpointResource) };
+    await admin.clusters.create(brokerCluster('cluster-b', '10.2.0.0/16'));
+    await admin.endpoints.create(brokerEndpoint('cluster-b', '172.18.0.2'));
+    await localEndpoint(a, '172.18.0.1');
+    await a.sync.syncOnce();
+    for (const c of [admin.clusters, admin.endpoints] as const) {
+      for (const x of (await c.list({ namespace: BROKER_NS })).items) await c.delete({ namespace: BROKER_NS, name: x.metadata?.name ?? '' });
+    }
+    expect((await a.sync.syncOnce()).removed).toEqual([]);
+    expect(a.teps().map((t) => t.metadata?.name)).toEqual(['cluster-b']);
+    expect(broker.snapshot<Cluster>(ClusterResource).map((c) => c.metadata?.name)).toEqual(['cluster-a']);
+    expect(broker.snapshot<Endpoint>(EndpointResource).map((c) => c.metadata?.name)).toEqual(['cluster-a']);
+    // Now the Broker is trusted again: cluster-b really is gone.
+    expect((await a.sync.syncOnce()).removed).toEqual(['cluster-b']);
+  });
+
   it('reports a missing local Cluster clearly and writes nothing to the Broker', async () => {
     const broker = new FakeKubeApi();
     const a = member('cluster-a', broker, '10.1.0.0/16', { noLocalSpec: true });

@@ -86,7 +86,8 @@ export class BrokerSync {
   readonly #o: BrokerSyncOptions;
   readonly #log: Logger;
   readonly #now: () => number;
-  #lastExportedEndpoint = '';
+  /** Since when every read of the Broker succeeded (undefined after a failure): staleness is judged only after that long. */
+  #brokerSeenSince: number | undefined;
   #lastSkipped = new Map<string, string>();
 
   constructor(o: BrokerSyncOptions) {
@@ -156,14 +157,17 @@ export class BrokerSync {
         o.broker.endpoints.list({ namespace: o.brokerNamespace, labelSelector: ORIGIN_CLUSTER_LABEL }).then((r) => r.items),
       ]);
       m?.brokerUp.set(1);
+      this.#brokerSeenSince ??= now;
     } catch (e) {
       m?.brokerUp.set(0);
+      this.#brokerSeenSince = undefined;
       m?.errors.inc({ stage: 'broker_read' });
       throw e;
     }
     const clusters = byOrigin(brokerClusters);
     const endpoints = byOrigin(brokerEndpoints);
     const ownExported = clusters.get(o.clusterId);
+    const ownEndpoint = endpoints.get(o.clusterId);
     clusters.delete(o.clusterId);
     endpoints.delete(o.clusterId);
 
@@ -177,7 +181,9 @@ export class BrokerSync {
         skipped.set(id, r.reason);
         continue;
       }
-      if (o.staleAfterMs > 0 && r.peer.heartbeatMs !== undefined && now - r.peer.heartbeatMs > o.staleAfterMs) {
+      // Heartbeats could not be renewed while the Broker was out of our sight (or down): the clock starts when we see it again.
+      const seen = Math.max(r.peer.heartbeatMs ?? 0, this.#brokerSeenSince ?? now);
+      if (o.staleAfterMs > 0 && r.peer.heartbeatMs !== undefined && now - seen > o.staleAfterMs) {
         stale.add(id);
         continue;
       }
@@ -223,7 +229,7 @@ export class BrokerSync {
     // 5. Export ours (the Cluster with our remap choices and heartbeat, and the Endpoint).
     let exportError: unknown;
     try {
-      await this.#export(localCluster, localEndpoint, ownExported, remapped, now);
+      await this.#export(localCluster, localEndpoint, ownExported, ownEndpoint, remapped, now);
     } catch (e) {
       exportError = e;
       m?.errors.inc({ stage: 'export' });
@@ -253,7 +259,8 @@ export class BrokerSync {
     }
 
     // 7. Clusters that left (gone from the Broker or stale): their objects go. Skipped ones stay as they are.
-    const keep = new Set([...accepted.keys(), ...skipped.keys()]);
+    // A Broker list without our own Cluster (a restarted or restored Broker not yet serving everything) removes nothing.
+    const keep = new Set([...accepted.keys(), ...skipped.keys(), ...(ownExported ? [] : [...existingTeps, ...existingNms].map((x) => x.metadata?.labels?.[REMOTE_CLUSTER_LABEL] ?? ''))]);
     const removed: string[] = [];
     const owned: Array<[KubeObject, ResourceClient<KubeObject>]> = [
       ...existingTeps.map((t): [KubeObject, ResourceClient<KubeObject>] => [t, o.local.teps as unknown as ResourceClient<KubeObject>]),
@@ -296,11 +303,11 @@ export class BrokerSync {
     this.#lastSkipped = skipped;
   }
 
-  async #export(localCluster: Cluster, localEndpoint: Endpoint | undefined, current: Cluster | undefined, remaps: ReadonlyMap<string, string>, now: number): Promise<void> {
+  async #export(localCluster: Cluster, localEndpoint: Endpoint | undefined, current: Cluster | undefined, cur: Endpoint | undefined, remaps: ReadonlyMap<string, string>, now: number): Promise<void> {
     const o = this.#o;
     const hb = current?.metadata?.annotations?.[HEARTBEAT_ANNOTATION];
     const hbMs = hb ? Date.parse(hb) : NaN;
-    const heartbeat = Number.isFinite(hbMs) && now - hbMs < o.heartbeatIntervalMs && now >= hbMs - 60_000 ? hb! : new Date(now).toISOString();
+    const heartbeat = Number.isFinite(hbMs) && now - hbMs < 0.8 * o.heartbeatIntervalMs && now >= hbMs - 60_000 ? hb! : new Date(now).toISOString();
     const annotations = { [REMAPS_ANNOTATION]: renderRemaps(remaps), [HEARTBEAT_ANNOTATION]: heartbeat };
     const labels = { [ORIGIN_CLUSTER_LABEL]: o.clusterId };
     const unchanged =
@@ -318,17 +325,12 @@ export class BrokerSync {
     }
     if (!localEndpoint) return;
     const body = { apiVersion: API_GROUP_VERSION, kind: 'Endpoint', metadata: { name: o.clusterId, namespace: o.brokerNamespace, labels }, spec: localEndpoint.spec };
-    const key = JSON.stringify(body);
-    if (key === this.#lastExportedEndpoint) return;
-    const cur = await o.broker.endpoints.get({ namespace: o.brokerNamespace, name: o.clusterId });
-    let written = cur;
     if (!cur || !sameJson(cur.spec, localEndpoint.spec) || cur.metadata?.labels?.[ORIGIN_CLUSTER_LABEL] !== o.clusterId) {
-      written = await o.broker.endpoints.apply(body as never, { fieldManager: FIELD_MANAGER, force: true });
+      const written = await o.broker.endpoints.apply(body as never, { fieldManager: FIELD_MANAGER, force: true });
       o.metrics?.exports.inc({ kind: 'Endpoint' });
       this.#log.info({ endpoint: `${o.brokerNamespace}/${o.clusterId}`, resourceVersion: written.metadata?.resourceVersion }, 'Endpoint exported to the Broker');
       o.onEndpointExported?.(written);
     }
-    this.#lastExportedEndpoint = key;
   }
 
   /** Creates or updates the TunnelEndpoint; returns true when it was created. Foreign labels, annotations and finalizers stay. */

@@ -4,7 +4,7 @@ import { BROKER_CHART } from './paths.ts';
 
 const MEMBERS = { members: [{ clusterID: 'east' }, { clusterID: 'west', user: 'strait-member:west' }] };
 
-describe('charts/strait-broker', () => {
+describe('charts/strait-broker', { timeout: 60_000 }, () => {
   it('passes helm lint with no members and with members', async () => {
     for (const values of [[], [MEMBERS]]) {
       const { args, cleanup } = valuesArgs({ values });

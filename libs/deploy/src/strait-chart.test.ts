@@ -43,7 +43,7 @@ async function refusal(values: Record<string, unknown>): Promise<string> {
   return err.message;
 }
 
-describe('charts/strait', () => {
+describe('charts/strait', { timeout: 60_000 }, () => {
   it('passes helm lint with default and non-default values', async () => {
     for (const values of [[BASE], [BASE, { gatewayService: { type: 'NodePort' }, global: { serviceMonitor: { enabled: true }, nats: { url: 'nats://nats:4222', token: 't' } } }]]) {
       const { args, cleanup } = valuesArgs({ values });
@@ -194,16 +194,19 @@ describe('charts/strait', () => {
   it('passes only flags the services know (from each service --help)', async () => {
     const objects = await helmTemplate(STRAIT_CHART, { values: [BASE, { global: { nats: { url: 'nats://n:4222', user: 'u', token: 't' } } }] });
     const run = promisify(execFile);
-    for (const s of SERVICES) {
-      const { stdout } = await run(process.execPath, [join(REPO_ROOT, 'apps', s, 'src/main.ts'), '--help'], { env: { PATH: process.env['PATH'] ?? '' } });
-      const known = new Set([...stdout.matchAll(/^\s+--([a-z0-9-]+)/gm)].map((m) => m[1]));
+    // Every service prints its flags; run them side by side (each loads only its config module).
+    const helps = await Promise.all(
+      SERVICES.map((s) => run(process.execPath, [join(REPO_ROOT, 'apps', s, 'src/main.ts'), '--help'], { env: { PATH: process.env['PATH'] ?? '' } })),
+    );
+    SERVICES.forEach((s, i) => {
+      const known = new Set([...helps[i]!.stdout.matchAll(/^\s+--([a-z0-9-]+)/gm)].map((m) => m[1]));
       const unknown = [...flagsOf(objects, s).keys()].filter((f) => !known.has(f));
       expect(unknown, `${s}: flags the chart passes but ${s} --help does not list`).toEqual([]);
       // POD_NAME and NODE_NAME are the env names the services read.
       const env = workload(objects, s).spec.template.spec.containers[0]!.env!.map((e) => e.name);
       expect(env).toEqual(expect.arrayContaining(['POD_NAME', 'NODE_NAME']));
-    }
-  });
+    });
+  }, 60_000);
 
   it('grants least privilege: no wildcards, Secrets only by name, cluster scope only for route-agent nodes', async () => {
     const objects = await helmTemplate(STRAIT_CHART, { values: [BASE] });
@@ -231,7 +234,7 @@ describe('charts/strait', () => {
   });
 });
 
-describe('CRDs in the charts', () => {
+describe('CRDs in the charts', { timeout: 60_000 }, () => {
   it('equal what libs/api generates (fails when a chart copy is stale)', () => {
     expect(staleCrdCopies(), SYNC_HINT).toEqual([]);
   });

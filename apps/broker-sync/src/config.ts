@@ -1,8 +1,10 @@
+import { hostname } from 'node:os';
 import { DEFAULT_REMAP_POOL, formatCIDR, isMaskedCIDR, maskedPrefix, parseCIDR } from '@strait/api';
 import {
   clusterOptions,
   defineConfig,
   dns1123Label,
+  dns1123Subdomain,
   formatDuration,
   kubeOptions,
   leaderElectionCheck,
@@ -40,6 +42,13 @@ export const configSpec = defineConfig(
     ...brokerOptions(),
     ...leaderElectionOptions({ leaseName: 'strait-broker-sync' }),
     ...natsOptions(),
+    podName: opt.string({
+      description: "this replica's identity in broker-sync's leader election",
+      default: hostname().toLowerCase(),
+      defaultText: 'the host name',
+      envAliases: ['POD_NAME'],
+      validate: dns1123Subdomain,
+    }),
     podCidrs: opt.list(opt.string({ description: 'CIDR', validate: cidrProblem }), {
       description: "this cluster's pod CIDRs, comma-separated: the local Cluster is written from --pod-cidrs, --service-cidrs and --external-cidr (unset: the local Cluster must exist)",
     }),

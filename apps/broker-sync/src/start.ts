@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import {
   ClusterResource,
   EndpointResource,
@@ -27,7 +26,7 @@ export async function startBrokerSync(ctx: ServiceContext<ConfigValues<(typeof c
   const bkc = config.brokerKubeconfig ? await useKubeApi(ctx, config.brokerKubeconfig, 'broker-api') : kc;
   if (!config.brokerKubeconfig) await useKubeApi(ctx, config.kubeconfig, 'broker-api');
   const bus = await useBus(ctx);
-  const identity = process.env['POD_NAME'] ?? hostname().toLowerCase();
+  const identity = config.podName;
   const metrics = new BrokerSyncMetrics(ctx.registry);
   const opts = { fieldManager: FIELD_MANAGER };
 

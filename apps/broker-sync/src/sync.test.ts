@@ -103,6 +103,9 @@ describe('BrokerSync', () => {
     expect(a.nms().map((n) => n.spec)).toEqual([{ clusterID: 'cluster-b', podCIDR: '10.2.0.0/16', externalCIDR: '10.250.0.0/24', entries: [] }]);
     expect(b.nms()).toEqual([]);
     expect(await a.registry.metrics()).toMatch(/^strait_broker_sync_remote_clusters 1$/m);
+    expect(a.api.snapshot<Cluster>(ClusterResource)[0]?.status?.conditions).toEqual([
+      expect.objectContaining({ type: 'BrokerSynced', status: 'True', reason: 'Synced', message: '1 remote cluster(s) imported, 0 remapped, 0 skipped' }),
+    ]);
   });
 
   it('a steady state writes nothing (no resourceVersion moves on another pass)', async () => {
@@ -195,10 +198,12 @@ describe('BrokerSync', () => {
     await expect(a.sync.syncOnce()).rejects.toThrow();
     expect(a.teps()).toEqual(before);
     expect(await a.registry.metrics()).toMatch(/^strait_broker_sync_broker_up 0$/m);
+    expect(a.api.snapshot<Cluster>(ClusterResource)[0]?.status?.conditions).toEqual([expect.objectContaining({ type: 'BrokerSynced', status: 'False', reason: 'BrokerUnreachable' })]);
     broker.setDown(false);
     await a.sync.syncOnce();
     expect(a.teps().map((t) => t.metadata?.name)).toEqual(['cluster-c']);
     expect(await a.registry.metrics()).toMatch(/^strait_broker_sync_broker_up 1$/m);
+    expect(a.api.snapshot<Cluster>(ClusterResource)[0]?.status?.conditions).toEqual([expect.objectContaining({ type: 'BrokerSynced', status: 'True' })]);
   });
 
   it('skips malformed remote clusters with a Warning Event on the local Cluster, keeps their existing TunnelEndpoint and serves the others', async () => {

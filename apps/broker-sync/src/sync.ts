@@ -11,7 +11,7 @@ import {
   type NatMapping,
   type TunnelEndpoint,
 } from '@strait/api';
-import { isNotFound, type EventRecorder, type KubeObject, type ResourceClient } from '@strait/kube';
+import { isNotFound, setCondition, type ConditionInput, type EventRecorder, type KubeObject, type ResourceClient } from '@strait/kube';
 import type { Logger } from 'pino';
 import type { BrokerSyncMetrics } from './metrics.ts';
 import { OWNED_SELECTOR, desiredNatMapping, desiredTunnelEndpoint, originOf, parseRemote, renderRemaps, type LocalPlan, type RemotePeer } from './peer.ts';
@@ -19,6 +19,12 @@ import { planRemaps } from './remap.ts';
 
 export const FIELD_MANAGER = 'strait-broker-sync';
 const REPORTING_SKIP = 'RemoteClusterSkipped';
+/** Condition on the local Cluster's status: the last pass with the Broker. */
+export const SYNC_CONDITION = 'BrokerSynced';
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 512);
+}
 
 export interface BrokerSyncOptions {
   readonly clusterId: string;
@@ -162,6 +168,7 @@ export class BrokerSync {
       m?.brokerUp.set(0);
       this.#brokerSeenSince = undefined;
       m?.errors.inc({ stage: 'broker_read' });
+      await this.#setStatus(localCluster, { type: SYNC_CONDITION, status: 'False', reason: 'BrokerUnreachable', message: `reading the Broker failed: ${firstLine(e)}; local objects kept as they are` });
       throw e;
     }
     const clusters = byOrigin(brokerClusters);
@@ -288,10 +295,26 @@ export class BrokerSync {
 
     m?.remoteClusters.set(imported.length);
     m?.remaps.set([...remapped.keys()].filter((k) => accepted.has(k)).length);
+    const summary = `${imported.length} remote cluster(s) imported, ${remapped.size} remapped, ${skipped.size} skipped${skipped.size ? ` (${[...skipped.keys()].join(', ')})` : ''}`;
+    if (exportError) await this.#setStatus(localCluster, { type: SYNC_CONDITION, status: 'False', reason: 'ExportFailed', message: `exporting to the Broker failed: ${firstLine(exportError)}; ${summary}` });
+    else if (importError) await this.#setStatus(localCluster, { type: SYNC_CONDITION, status: 'False', reason: 'ImportFailed', message: `writing local objects failed: ${firstLine(importError)}; ${summary}` });
+    else await this.#setStatus(localCluster, { type: SYNC_CONDITION, status: 'True', reason: 'Synced', message: summary });
     if (exportError) throw exportError;
     if (importError) throw importError;
     const nextInMs = Math.max(100, Math.min(o.heartbeatIntervalMs, o.staleAfterMs > 0 ? Math.ceil(o.staleAfterMs / 4) : Infinity));
     return { imported, remapped: Object.fromEntries(remapped), skipped: Object.fromEntries(skipped), removed, exported: true, nextInMs };
+  }
+
+  /** The local Cluster's BrokerSynced condition (written only when it changes). */
+  async #setStatus(localCluster: Cluster, cond: ConditionInput): Promise<void> {
+    const cur = localCluster.status?.conditions?.find((c) => c.type === cond.type);
+    if (cur && cur.status === cond.status && cur.reason === cond.reason && cur.message === cond.message) return;
+    const conditions = setCondition(localCluster.status?.conditions, cond, new Date(this.#now()));
+    try {
+      await this.#o.local.clusters.patchStatus({ namespace: this.#o.namespace, name: this.#o.clusterId }, { status: { conditions } }, { type: 'merge' });
+    } catch (e) {
+      this.#log.warn({ err: firstLine(e) }, 'writing the local Cluster status failed');
+    }
   }
 
   #reportSkipped(localCluster: Cluster, skipped: Map<string, string>): void {

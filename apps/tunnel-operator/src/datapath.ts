@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { GATEWAY_VETH, ROUTING_TABLE_ID } from '@strait/api';
-import { OwnedRoutes, WG_LINK_OWNER_ALIAS, type Cables, type ConnectionStatus, type DriverLogger } from '@strait/drivers';
+import { IpsecDriver, OwnedRoutes, WG_LINK_OWNER_ALIAS, type Cables, type ConnectionStatus, type DriverLogger } from '@strait/drivers';
 import {
   findWireGuardLink,
   type AddressesPort,
@@ -49,6 +49,8 @@ export interface GatewayDatapathOptions {
   readonly cables: Cables;
   /** The WireGuard link to clear of peers when this replica must not hold any (undefined: no WireGuard). */
   readonly wireguard?: WireGuardLinkRef | undefined;
+  /** IPsec in use (the key Secret has a PSK): a standby drops every IPsec connection it does not hold. */
+  readonly ipsec?: boolean | undefined;
   readonly logger: DriverLogger;
 }
 
@@ -118,8 +120,17 @@ export class GatewayDatapath {
   }
 
   /**
+   * Prepares a backend's shared machinery (link, daemon) ahead of activation, so that a standby is hot
+   * (IPsec: charon started or adopted). Idempotent; a failure is the caller's to log (connect retries).
+   */
+  async warm(backend: string): Promise<void> {
+    await this.#o.cables.driver(backend).init();
+  }
+
+  /**
    * What a standby must not hold: host rules/routes to table 18952 and tunnel peers — the known ones
-   * through their drivers, and any WireGuard peer left on the link by an earlier process (a crash).
+   * through their drivers, and anything an earlier process left (a crash): WireGuard peers on the link,
+   * IPsec connections and SAs in charon (which outlives the process).
    * The namespace, veth, links, daemons and the remap table stay (hot standby).
    */
   async release(knownPeers: readonly string[]): Promise<number> {
@@ -145,6 +156,10 @@ export class GatewayDatapath {
         logger.info({ peers: device.peers.length }, 'removed WireGuard peers a standby must not hold');
       }
       writes += await new OwnedRoutes(runner, ns, 'wireguard').removeAll();
+    }
+    if (this.#o.ipsec) {
+      const driver = this.#o.cables.driver('ipsec');
+      if (driver instanceof IpsecDriver) writes += await driver.releaseUnheld();
     }
     return writes;
   }

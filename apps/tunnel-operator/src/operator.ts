@@ -111,6 +111,10 @@ export class TunnelOperator {
   #endpointWritten = false;
   #activated: Promise<void> | undefined;
   #activating = false;
+  /** Backends whose shared machinery (daemon, link) this replica has prepared (hot standby). */
+  readonly #warmed = new Set<string>();
+  readonly #warmErrors = new Map<string, string>();
+  #warming = false;
 
   constructor(o: TunnelOperatorOptions) {
     this.#o = o;
@@ -305,7 +309,36 @@ export class TunnelOperator {
     }
   }
 
+  /**
+   * Hot standby: every replica prepares the drivers its TunnelEndpoints use (IPsec: charon started or
+   * adopted) before it may have to activate them; WireGuard's link is prepared at start already.
+   */
+  async #warm(): Promise<void> {
+    if (this.#warming || this.#stopping || !this.informer.hasSynced()) return;
+    const wanted = new Set(this.informer.list().filter((t) => !t.metadata?.deletionTimestamp && typeof t.spec?.backend === 'string').map((t) => t.spec.backend));
+    const todo = [...wanted].filter((b) => !this.#warmed.has(b));
+    if (todo.length === 0) return;
+    this.#warming = true;
+    try {
+      for (const backend of todo) {
+        try {
+          await this.#o.datapath.warm(backend);
+          this.#warmed.add(backend);
+          this.#log.info({ backend }, 'driver ready (hot standby)');
+        } catch (e) {
+          // Logged once per distinct error; the connect of a TunnelEndpoint reports it in its status.
+          const err = errText(e);
+          if (this.#warmErrors.get(backend) !== err) this.#log.warn({ backend, err }, 'driver could not be prepared yet; retried on the next status tick');
+          this.#warmErrors.set(backend, err);
+        }
+      }
+    } finally {
+      this.#warming = false;
+    }
+  }
+
   async #tick(): Promise<void> {
+    void this.#warm();
     try {
       await this.#converge();
       if (this.#isLeader()) {

@@ -54,6 +54,7 @@ export async function startTunnelOperator(ctx: ServiceContext<ConfigValues<(type
     runner,
     cables,
     wireguard: keys.wireguardPrivateKey ? { ifname: WG_IFNAME, implementation: config.wireguardImplementation, stateDir: config.stateDir } : undefined,
+    ipsec: keys.ipsecPsk !== undefined,
     logger: driverLog,
   });
   const prepared = await datapath.prepare();

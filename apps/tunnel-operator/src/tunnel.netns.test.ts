@@ -31,10 +31,8 @@ const VARIANTS = [
   { name: 'WireGuard, distinct pod CIDRs', samePodCidr: false, backend: 'wireguard', iface: 'strait-wg0', restart: true, failover: true },
   { name: 'WireGuard, the same pod CIDR (remapped)', samePodCidr: true, backend: 'wireguard', iface: 'strait-wg0', restart: true, failover: true },
   { name: 'VXLAN, distinct pod CIDRs', samePodCidr: false, backend: 'vxlan', iface: 'svx4242', restart: true, failover: false },
-  { name: 'IPsec (strongSwan, kernel-libipsec), distinct pod CIDRs', samePodCidr: false, backend: 'ipsec', iface: 'ipsec0', restart: true, failover: false },
+  { name: 'IPsec (strongSwan, kernel-libipsec), distinct pod CIDRs', samePodCidr: false, backend: 'ipsec', iface: 'ipsec0', restart: true, failover: true },
 ] as const;
-// IPsec failover does not resume traffic yet (the remote charon keeps the SA of the old gateway):
-// see docs/adr/0004-gateway-datapath-and-failover.md.
 
 for (const variant of VARIANTS) {
   describe.skipIf(!isRoot)(`tunnel-operator between two clusters over ${variant.name}`, () => {

@@ -25,12 +25,15 @@ describe('IPsec connection config', () => {
     expect(cfg).toMatchObject({
       version: 2,
       local_addrs: ['192.0.2.1'],
-      remote_addrs: ['192.0.2.2'],
+      // Initiates to the known endpoint; as responder accepts the peer's identity from any address (a
+      // failover of the peer cluster's gateway), and replaces its old IKE_SA on INITIAL_CONTACT.
+      remote_addrs: ['192.0.2.2', '0.0.0.0/0', '::/0'],
+      unique: 'no',
       remote_port: 500,
       encap: true,
       local: { auth: 'psk', id: 'cluster-a' },
       remote: { auth: 'psk', id: 'cluster-b' },
-      children: { 'strait-cluster-b': { mode: 'tunnel', local_ts: ['10.1.0.0/16'], remote_ts: ['10.2.0.0/16', '10.96.0.0/12'], start_action: 'none', dpd_action: 'restart' } },
+      children: { 'strait-cluster-b': { mode: 'tunnel', local_ts: ['10.1.0.0/16'], remote_ts: ['10.2.0.0/16', '10.96.0.0/12'], start_action: 'none', dpd_action: 'restart', close_action: 'none' } },
     });
     expect(JSON.stringify(cfg)).not.toContain('not-used-by-conn-config');
   });

@@ -28,19 +28,34 @@ export interface ConnOptions {
 }
 
 /**
+ * Any remote address, as responder only: the first entry of `remote_addrs` is the one charon initiates to
+ * (a single address); a subnet is never initiated to, only matched.
+ */
+export const ANY_REMOTE_ADDRS = ['0.0.0.0/0', '::/0'] as const;
+
+/**
  * The load-conn message for a peer: IKEv2, PSK authentication with the cluster ids as identities, one
  * tunnel-mode CHILD_SA whose traffic selectors are the local and remote subnets.
  *
- * Both gateways may initiate (the newly active one after a failover always does); `unique = no` lets an
- * INITIAL_CONTACT from a restarted peer replace its stale SAs. Dead peers are detected by DPD and the
- * CHILD_SA restarted; keyingtries 0 keeps retrying until the peer answers.
+ * Active/standby gateways (docs/adr/0004): the peer cluster's active gateway may change, and with it the
+ * address its IKE_SA comes from, before this side learns the new endpoint. So:
+ *  - `remote_addrs` = the known endpoint (what this side initiates to) followed by any address: as
+ *    responder charon accepts the peer's identity from whichever gateway holds its role (authentication is
+ *    the PSK and the identities, never the address — as WireGuard's roaming);
+ *  - `unique = no`: the new gateway has no IKE_SA with us and sends INITIAL_CONTACT, which makes charon
+ *    delete the old gateway's IKE_SA (and its CHILD_SA) for the same identity at once, without waiting for
+ *    DPD; two SAs initiated at the same moment without INITIAL_CONTACT do not delete each other;
+ *  - `close_action = none`: when the peer closes the CHILD_SA (its gateway released its role), the active
+ *    gateway of that cluster initiates; re-creating it towards the old address would only reach a standby.
+ * Dead peers are detected by DPD and the CHILD_SA restarted; keyingtries 0 keeps retrying until the peer
+ * answers.
  */
 export function connConfig(peer: NormalizedPeer, opts: ConnOptions): ViciInput {
   const name = connName(peer.clusterId);
   return {
     version: 2,
     local_addrs: [opts.localIp],
-    remote_addrs: [peer.endpointIp],
+    remote_addrs: [peer.endpointIp, ...ANY_REMOTE_ADDRS],
     local_port: opts.ikePort,
     remote_port: peer.endpointPort,
     encap: opts.forceEncap,
@@ -60,7 +75,7 @@ export function connConfig(peer: NormalizedPeer, opts: ConnOptions): ViciInput {
         esp_proposals: [...(opts.espProposals ?? DEFAULT_ESP_PROPOSALS)],
         start_action: 'none',
         dpd_action: 'restart',
-        close_action: 'start',
+        close_action: 'none',
         rekey_time: '1h',
       },
     },

@@ -13,15 +13,18 @@ afterAll(() => rmSync(stateRoot, { recursive: true, force: true }));
 /** The IPsec driver against an in-memory charon and a scripted kernel. */
 function setup() {
   const vici = new FakeVici();
-  const charon: CharonHandle & { starts: number; stops: number } = {
+  const charon: CharonHandle & { starts: number; stops: number; pid: number | undefined } = {
     starts: 0,
     stops: 0,
+    pid: undefined,
     async start() {
       this.starts++;
+      this.pid = 4242;
       return { adopted: false, pid: 4242 };
     },
     async stop() {
       this.stops++;
+      this.pid = undefined;
     },
     vici: () => vici,
   };
@@ -79,7 +82,7 @@ describe('IpsecDriver (fake charon)', () => {
     const st = await driver.connect(spec);
     expect(vici.calls.filter((c) => !c.startsWith('subscribe'))).toEqual(['version', 'load-shared strait-psk-cluster-b', 'load-conn strait-cluster-b', 'list-sas', 'initiate strait-cluster-b', 'list-sas']);
     expect(vici.shared.get('strait-psk-cluster-b')).toEqual(['cluster-a', 'cluster-b']);
-    expect(vici.conns.get('strait-cluster-b')).toMatchObject({ remote_addrs: ['192.0.2.2'], encap: true, children: { 'strait-cluster-b': { local_ts: ['10.1.0.0/16'], remote_ts: ['10.2.0.0/16'] } } });
+    expect(vici.conns.get('strait-cluster-b')).toMatchObject({ remote_addrs: ['192.0.2.2', '0.0.0.0/0', '::/0'], encap: true, children: { 'strait-cluster-b': { local_ts: ['10.1.0.0/16'], remote_ts: ['10.2.0.0/16'] } } });
     expect([...routes.keys()]).toEqual(['10.2.0.0/16']);
     expect(st).toMatchObject({ state: 'Connected', backend: 'ipsec', interface: 'ipsec0', rxBytes: 100, txBytes: 200 });
     expect(JSON.stringify(st)).not.toContain(PSK);
@@ -114,6 +117,39 @@ describe('IpsecDriver (fake charon)', () => {
     expect(routes.size).toBe(0);
     await driver.cleanup();
     expect(charon.stops).toBe(1);
+  });
+
+  it('a standby releases what an earlier process left in charon (connections, SAs, PSKs, routes) and keeps what it holds', async () => {
+    const { vici, charon, routes, driver } = setup();
+    // Nothing runs: nothing to release, and no charon is started for it.
+    expect(await driver.releaseUnheld()).toBe(0);
+    expect(charon.starts).toBe(0);
+    expect(vici.calls).toEqual([]);
+    // An earlier process (crashed while active) left cluster-c's connection, SA, PSK and route behind.
+    charon.pid = 4242;
+    await vici.loadShared({ id: 'strait-psk-cluster-c', type: 'IKE', data: PSK, owners: ['cluster-a', 'cluster-c'] });
+    await vici.loadConn('strait-cluster-c', {});
+    await vici.initiate({ child: 'strait-cluster-c', ike: 'strait-cluster-c' });
+    await vici.loadConn('other-conn', {});
+    routes.set('10.3.0.0/16', undefined);
+    await driver.connect(spec);
+    vici.calls.length = 0;
+    expect(await driver.releaseUnheld()).toBe(1);
+    expect(vici.calls.filter((c) => !c.startsWith('subscribe') && c !== 'version')).toEqual([
+      'get-conns',
+      'list-sas',
+      'terminate strait-cluster-c',
+      'unload-conn strait-cluster-c',
+      'get-shared',
+      'unload-shared strait-psk-cluster-c',
+    ]);
+    expect([...vici.conns.keys()].sort()).toEqual(['other-conn', 'strait-cluster-b']);
+    expect([...vici.shared.keys()]).toEqual(['strait-psk-cluster-b']);
+    expect([...vici.sas.keys()]).toEqual(['strait-cluster-b']);
+    expect([...routes.keys()]).toEqual(['10.2.0.0/16']);
+    // Released already: a second call changes nothing.
+    expect(await driver.releaseUnheld()).toBe(0);
+    await driver.close();
   });
 
   it('fails clearly and changes nothing when the VICI socket is unreachable', async () => {

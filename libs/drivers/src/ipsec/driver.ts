@@ -10,12 +10,14 @@ import { OwnedRoutes } from '../routes.ts';
 import { TunnelMss } from '../tunnel-mss.ts';
 import { DriverConfigError, DriverError, type ConnectionState, type ConnectionStatus, type IpsecPeerConfig, type PeerSpec } from '../types.ts';
 import { assertNoOverlap, checkPort, normalizePeer, type NormalizedPeer } from '../validate.ts';
-import { CONN_PREFIX, connConfig, connName, secretId } from './conn-config.ts';
+import { CONN_PREFIX, SECRET_PREFIX, connConfig, connName, secretId } from './conn-config.ts';
 import { summariseSas } from './sa-state.ts';
 
 /** The charon this driver talks to: supervised per gateway (default) or one that runs already. */
 export interface CharonHandle {
   start(): Promise<{ adopted: boolean; pid: number }>;
+  /** The pid of this gateway's charon when one runs (without starting one). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
   vici(): ViciPort;
 }
@@ -318,6 +320,42 @@ export class IpsecDriver extends CableDriverBase<IpsecPeer, Prepared> {
     const sas = summariseSas(await vici.listSas({ ike: name, noblock: true }), name);
     if (sas.ikeSas > 0) await ignoreMissing(vici.terminate({ ike: name, force: true, timeoutMs: 2_000 }));
     await ignoreMissing(vici.unloadConn(name));
+  }
+
+  /**
+   * What a standby must not hold: every Strait connection, CHILD_SA and PSK in charon that this driver
+   * instance does not hold as a peer — typically the SAs of an earlier process of this gateway (it
+   * crashed while active; charon outlives it). Left in place, such an SA would be restarted by DPD and,
+   * with INITIAL_CONTACT, replace the active gateway's SA at the peer. Starts no charon: with none running
+   * there is nothing to release. Returns the number of connections dropped.
+   */
+  releaseUnheld(): Promise<number> {
+    return this.serial(async () => {
+      if (!this.vici && this.charon && this.charon.pid === undefined) return 0;
+      await this.init();
+      const vici = this.client();
+      const held = new Set([...this.peers.keys()].map(connName));
+      const heldSecrets = new Set([...this.peers.keys()].map(secretId));
+      const stale = (await vici.getConns()).filter((c) => c.startsWith(CONN_PREFIX) && !held.has(c));
+      for (const c of stale) {
+        await this.dropConn(vici, c);
+        this.lastEvent.delete(c);
+      }
+      let secrets: string[] = [];
+      try {
+        secrets = (await vici.getShared()).filter((id) => id.startsWith(SECRET_PREFIX) && !heldSecrets.has(id));
+      } catch {
+        // get-shared is missing on old charons: connections without their PSK cannot authenticate anyway
+      }
+      for (const id of secrets) await ignoreMissing(vici.unloadShared(id));
+      // Routes of the released peers (an earlier process's) go with them: only held peers' subnets stay.
+      if (this.libipsec) {
+        const keep = new Set([...this.peers.values()].flatMap((p) => p.norm.remoteSubnets.map((r) => r.text)));
+        await this.routes.remove((await this.routes.list()).map((r) => r.dst).filter((d) => !keep.has(d)));
+      }
+      if (stale.length > 0) this.ctx.logger.info({ conns: stale }, 'ipsec: released connections a standby must not hold');
+      return stale.length;
+    });
   }
 
   protected async doStatuses(peers: readonly IpsecPeer[]): Promise<ConnectionStatus[]> {

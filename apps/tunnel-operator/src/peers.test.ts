@@ -1,4 +1,4 @@
-import type { TunnelEndpoint } from '@strait/api';
+import { HEALTH_CHECK_IP_ANNOTATION, type TunnelEndpoint } from '@strait/api';
 import { describe, expect, it } from 'vitest';
 import { PeerSpecError, desiredPeer, hostPeerState, remapTable } from './peers.ts';
 
@@ -70,7 +70,7 @@ describe('desiredPeer', () => {
 describe('health check', () => {
   const withAnnotation = (ip: string, over: Partial<TunnelEndpoint['spec']> = {}) => {
     const t = tep(over);
-    return { ...t, metadata: { ...t.metadata, annotations: { 'net.strait.io/health-check-ip': ip } } } as TunnelEndpoint;
+    return { ...t, metadata: { ...t.metadata, annotations: { [HEALTH_CHECK_IP_ANNOTATION]: ip } } } as TunnelEndpoint;
   };
   it('probes the remote gateway address from the annotation, from our health-check address', () => {
     const d = desiredPeer(withAnnotation('10.2.255.254'), { ...local, healthCheckIp: '10.1.255.254' });

@@ -1,4 +1,4 @@
-import { HOST_VETH, ROUTING_TABLE_ID, cidrContainsIP, parseCIDR, parseIP, type TunnelEndpoint } from '@strait/api';
+import { HEALTH_CHECK_IP_ANNOTATION, HOST_VETH, ROUTING_TABLE_ID, cidrContainsIP, parseCIDR, parseIP, type TunnelEndpoint } from '@strait/api';
 import type { PeerSpec } from '@strait/drivers';
 import { objectKey } from '@strait/kube';
 import type { NftTableSpec, RouteSpec, RuleSpec } from '@strait/net';
@@ -20,11 +20,6 @@ export const REMAP_TABLE = 'strait_remap';
 /** Policy-rule priorities in the host namespace (before the main table at 32766). */
 export const RULE_PRIORITY_TO = 18950;
 export const RULE_PRIORITY_FROM = 18951;
-/**
- * Annotation on a TunnelEndpoint: the remote gateway's health-check address as this cluster addresses
- * it (remapped when the pod CIDRs are). broker-sync sets it from the remote Endpoint's healthCheckIP.
- */
-export const HEALTH_CHECK_IP_ANNOTATION = 'net.strait.io/health-check-ip';
 
 export class PeerSpecError extends Error {
   readonly field: string;

@@ -14,6 +14,21 @@ export type GatewayRole = (typeof GATEWAY_ROLES)[number];
 export const GATEWAY_ROLE_ACTIVE: GatewayRole = 'active';
 export const GATEWAY_ROLE_STANDBY: GatewayRole = 'standby';
 
+/**
+ * Label (and value) every gateway pod carries, whatever its role: the labeler selects the gateway pods by
+ * it (`GATEWAY_POD_SELECTOR`) and the gateway Service by it together with `GATEWAY_ROLE_LABEL`.
+ */
+export const GATEWAY_APP_LABEL = 'app.kubernetes.io/name';
+export const GATEWAY_APP_LABEL_VALUE = 'strait-gateway';
+export const GATEWAY_POD_SELECTOR = `${GATEWAY_APP_LABEL}=${GATEWAY_APP_LABEL_VALUE}` as const;
+
+/**
+ * Annotation on a TunnelEndpoint: the remote gateway's in-tunnel health-check address as this cluster
+ * addresses it (remapped when the remote pod CIDR is). broker-sync writes it from the remote Endpoint's
+ * `healthCheckIP`; tunnel-operator probes it.
+ */
+export const HEALTH_CHECK_IP_ANNOTATION = 'net.strait.io/health-check-ip';
+
 /** Node label that designates gateway nodes. */
 export const GATEWAY_NODE_LABEL = 'strait.io/gateway';
 export const GATEWAY_NODE_LABEL_VALUE = 'true';

@@ -37,4 +37,4 @@ export function staleCrdCopies(): string[] {
   return stale;
 }
 
-export const SYNC_HINT = 'run `npx nx run deploy:sync-charts` (node libs/deploy/scripts/sync-charts.ts) and commit the result';
+export const SYNC_HINT = 'run `npx nx run @strait/deploy:sync-charts` (node libs/deploy/scripts/sync-charts.ts) and commit the result';

@@ -80,6 +80,8 @@ export class IpsecDriver extends CableDriverBase<IpsecPeer, Prepared> {
   private watcher: { stop: boolean; sub: ViciSubscription | undefined } | undefined;
   private readonly lastEvent = new Map<string, { up: boolean; at: number; kind: string }>();
   private mtu = 0;
+  /** Addresses of the gateway (namespace), as last read: kernel-libipsec needs one inside the local subnets. */
+  private localAddrs: readonly string[] = [];
 
   constructor(gateway: GatewayContext, config: IpsecDriverConfig = {}) {
     const ctx = resolveContext('ipsec', gateway);
@@ -164,6 +166,7 @@ export class IpsecDriver extends CableDriverBase<IpsecPeer, Prepared> {
       const cur = (JSON.parse(stdout) as { mtu: number }[])[0]?.mtu;
       if (cur !== this.mtu) await this.ctx.runner.run('ip', ['link', 'set', 'dev', TUN, 'mtu', String(this.mtu)], this.nsOpts());
       await this.mss.apply([TUN], this.mtu);
+      this.localAddrs = await this.readLocalAddresses();
     } else {
       this.ctx.logger.warn({}, 'ipsec with kernel XFRM: no tunnel interface to clamp MSS on; rely on the route MTU');
     }
@@ -257,12 +260,11 @@ export class IpsecDriver extends CableDriverBase<IpsecPeer, Prepared> {
       await vici.loadConn(name, conn);
     }
 
-    if (this.libipsec) {
-      const want = norm.remoteSubnets.map((p) => p.text);
-      const stale = (previous?.norm.remoteSubnets ?? []).map((p) => p.text).filter((d) => !want.includes(d));
-      await this.routes.remove(stale);
-      await this.routes.ensure(want.map((dst) => ({ dst, dev: TUN, src: norm.spec.healthCheck?.localIp })));
-    }
+    // The routes (ip processes) and IKE (charon) at the same time: on a failover the new gateway's
+    // IKE_SA is what the peer waits for, and charon routes its CHILD_SA by itself once installed.
+    const [routed, initiated] = await Promise.allSettled([this.libipsec ? this.ensureRoutes(norm, previous) : Promise.resolve(), this.initiateUnlessUp(vici, name, norm)]);
+    if (routed.status === 'rejected') throw routed.reason;
+    if (initiated.status === 'rejected') throw initiated.reason;
 
     const record: IpsecPeer = {
       norm,
@@ -272,19 +274,28 @@ export class IpsecDriver extends CableDriverBase<IpsecPeer, Prepared> {
       configHash,
     };
     this.peers.set(norm.clusterId, record);
+    return (await this.doStatuses([record]))[0]!;
+  }
 
+  private async ensureRoutes(norm: NormalizedPeer, previous: IpsecPeer | undefined): Promise<void> {
+    const want = norm.remoteSubnets.map((p) => p.text);
+    const stale = (previous?.norm.remoteSubnets ?? []).map((p) => p.text).filter((d) => !want.includes(d));
+    await this.routes.remove(stale);
+    await this.routes.ensure(want.map((dst) => ({ dst, dev: TUN, src: norm.spec.healthCheck?.localIp })));
+  }
+
+  /** Initiates the IKE_SA and CHILD_SA unless they are up or coming; a failure to establish is not fatal. */
+  private async initiateUnlessUp(vici: ViciPort, name: string, norm: NormalizedPeer): Promise<void> {
     const sas = summariseSas(await vici.listSas({ ike: name, noblock: true }), name);
     const upOrComing = sas.ikeState === 'ESTABLISHED' || sas.ikeState === 'CONNECTING' || sas.ikeState === 'REKEYING';
-    if (!upOrComing || (sas.ikeState === 'ESTABLISHED' && !sas.childInstalled)) {
-      try {
-        await vici.initiate({ child: name, ike: name, timeoutMs: this.config.initiateTimeoutMs });
-        this.ctx.logger.info({ peer: norm.clusterId, endpoint: formatEndpoint(norm.endpointIp, norm.endpointPort) }, 'ipsec SA initiated');
-      } catch (err) {
-        // Not fatal: charon keeps trying (keyingtries 0) and the peer may simply not be up yet.
-        this.ctx.logger.info({ peer: norm.clusterId, err: (err as Error).message }, 'ipsec initiate did not complete yet');
-      }
+    if (upOrComing && !(sas.ikeState === 'ESTABLISHED' && !sas.childInstalled)) return;
+    try {
+      await vici.initiate({ child: name, ike: name, timeoutMs: this.config.initiateTimeoutMs });
+      this.ctx.logger.info({ peer: norm.clusterId, endpoint: formatEndpoint(norm.endpointIp, norm.endpointPort) }, 'ipsec SA initiated');
+    } catch (err) {
+      // Not fatal: charon keeps trying (keyingtries 0) and the peer may simply not be up yet.
+      this.ctx.logger.info({ peer: norm.clusterId, err: (err as Error).message }, 'ipsec initiate did not complete yet');
     }
-    return (await this.doStatuses([record]))[0]!;
   }
 
   /**
@@ -293,16 +304,23 @@ export class IpsecDriver extends CableDriverBase<IpsecPeer, Prepared> {
    * (TS_UNACCEPTABLE, seen only in charon's log). Say so up front instead.
    */
   private async assertLocalAddress(norm: NormalizedPeer): Promise<void> {
-    const { stdout } = await this.ctx.runner.run('ip', ['-j', 'addr', 'show'], this.nsOpts());
-    const links = (stdout.trim() ? JSON.parse(stdout) : []) as { addr_info?: { local?: string }[] }[];
-    const locals = links.flatMap((l) => (l.addr_info ?? []).map((a) => a.local).filter((a): a is string => typeof a === 'string'));
-    if (!locals.some((ip) => norm.localSubnets.some((p) => prefixContains(p, ip)))) {
+    const inside = (locals: readonly string[]) => locals.some((ip) => norm.localSubnets.some((p) => prefixContains(p, ip)));
+    // The addresses read last time (at init, off a failover's critical path) answer when they can.
+    if (inside(this.localAddrs)) return;
+    this.localAddrs = await this.readLocalAddresses();
+    if (!inside(this.localAddrs)) {
       throw new DriverConfigError(
         'ipsec',
         'localSubnets',
         `this gateway has no address inside ${norm.localSubnets.map((p) => p.text).join(', ')}${this.ctx.netns ? ` (netns ${this.ctx.netns})` : ''}; kernel-libipsec needs one (e.g. the health-check IP) to route the tunnel`,
       );
     }
+  }
+
+  private async readLocalAddresses(): Promise<string[]> {
+    const { stdout } = await this.ctx.runner.run('ip', ['-j', 'addr', 'show'], this.nsOpts());
+    const links = (stdout.trim() ? JSON.parse(stdout) : []) as { addr_info?: { local?: string }[] }[];
+    return links.flatMap((l) => (l.addr_info ?? []).map((a) => a.local).filter((a): a is string => typeof a === 'string'));
   }
 
   protected async doDisconnect(peer: IpsecPeer): Promise<void> {

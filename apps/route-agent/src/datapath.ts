@@ -55,12 +55,20 @@ export class RouteDatapath {
     this.#o = o;
   }
 
-  async apply(d: NodeDesired, gatewayIp: string | undefined): Promise<ApplyOutcome> {
+  /**
+   * Applies `d`. `pointsOnly`: only the fdb entry, the routes and the underlay check (a re-point or a
+   * role change, when the link, its address, sysctl and MSS table were applied before and do not depend
+   * on the gateway) — fewer kernel reads on the failover path; the periodic full apply repairs the rest.
+   */
+  async apply(d: NodeDesired, gatewayIp: string | undefined, opts: { pointsOnly?: boolean } = {}): Promise<ApplyOutcome> {
     const p = this.#o.ports;
     let writes = 0;
-    writes += (await p.links.apply(HOST, d.links, LINK_SCOPE)).writes;
-    const [a, s] = await Promise.all([p.addresses.apply(HOST, d.addresses, LINK_SCOPE), p.sysctl.apply(HOST, d.sysctl)]);
-    writes += a.writes + s.writes;
+    if (!opts.pointsOnly) {
+      writes += (await p.links.apply(HOST, d.links, LINK_SCOPE)).writes;
+      const [a, s] = await Promise.all([p.addresses.apply(HOST, d.addresses, LINK_SCOPE), p.sysctl.apply(HOST, d.sysctl)]);
+      writes += a.writes + s.writes;
+    }
+    // Make before break: the new fdb destination exists before the routes move to the new next hop.
     writes += (await p.neighbours.applyFdb(HOST, d.fdb, LINK_SCOPE)).writes;
     writes += (await p.routes.apply(HOST, d.routes, ROUTE_SCOPE)).writes;
     let loosened: string | undefined;
@@ -76,7 +84,7 @@ export class RouteDatapath {
         }
       }
     }
-    writes += (await p.nft.apply(HOST, d.nft)).writes;
+    if (!opts.pointsOnly) writes += (await p.nft.apply(HOST, d.nft)).writes;
     return { writes, routes: d.routes.length, loosened };
   }
 

@@ -21,7 +21,7 @@ describe(`${service} as a process`, () => {
       const started = await p.waitForLog('started');
       expect(started).toMatchObject({ service, config: { clusterId: 'it-cluster', nodeName: 'it-node-1', natsPassword: '[redacted]' } });
       const ready = await until(async () => {
-        const r = await p.get('/readyz');
+        const r = await p.get('/readyz?verbose');
         return r.body.includes('[+]kube-api ok') && r.body.includes('[+]nats ok') ? r : undefined;
       });
       expect(ready.status).toBe(503);
@@ -45,7 +45,7 @@ describe(`${service} as a process`, () => {
     try {
       await p.waitForLog('started');
       const r = await until(async () => {
-        const x = await p.get('/readyz');
+        const x = await p.get('/readyz?verbose');
         return x.body.includes('[+]kube-api ok') ? x : undefined;
       });
       expect(r.body).not.toContain('nats');

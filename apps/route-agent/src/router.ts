@@ -87,7 +87,8 @@ export class NodeRouter {
     const prev = this.#applied;
     if (!input.force && prev?.key === key) return undefined;
     const desired = desiredNode({ nodeIp: this.#o.nodeIp, remoteCidrs: cidrs, gatewayIp: gw?.ip, role, overlay: this.#o.overlay });
-    const outcome = await this.#o.datapath.apply(desired, gw?.ip);
+    // After a full apply, a change of the gateway or of the remote CIDRs only moves fdb entry and routes.
+    const outcome = await this.#o.datapath.apply(desired, gw?.ip, { pointsOnly: prev !== undefined && !input.force });
     this.#applied = { role, node: gw?.node, ip: gw?.ip, key };
     this.#o.handlers.onApplied?.({ outcome, role, gateway: gw?.node, first: prev === undefined });
     if (!prev) return undefined;

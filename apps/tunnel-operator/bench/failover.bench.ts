@@ -7,15 +7,23 @@
  *   crash:    SIGKILL to the active operator and its node's WAN link down (the node is gone).
  *
  * After each handover the old node is brought back and its operator restarted (standby).
+ * Non-gateway nodes follow the active gateway through the real route-agent on every node (vx-strait
+ * overlay; default) or, with `--route-agent=stand-in`, the lab's stand-in that polls the Lease every
+ * 20 ms and rewrites the worker's route (the figures of docs/adr/0004 were taken with it).
  * Prints a table and one JSON line. Goals (docs/adr/0004): ≤ 300 ms graceful, ≤ 2 s crash.
  *
- *   npx node apps/tunnel-operator/bench/failover.bench.ts [--rounds=3] [--same-pod-cidr]
+ *   npx node apps/tunnel-operator/bench/failover.bench.ts [--rounds=3] [--same-pod-cidr] [--route-agent=real|stand-in]
  */
 import { GatewayLab, until } from '../src/testing/gateway-lab.ts';
 
 const args = process.argv.slice(2);
 const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.split('=')[1] ?? 3);
 const samePodCidr = args.includes('--same-pod-cidr');
+const routeAgent = args.find((a) => a.startsWith('--route-agent='))?.split('=')[1] ?? 'real';
+if (routeAgent !== 'real' && routeAgent !== 'stand-in') {
+  console.error('--route-agent must be real or stand-in');
+  process.exit(2);
+}
 if (!Number.isInteger(rounds) || rounds < 1) {
   console.error('--rounds must be a positive integer');
   process.exit(2);
@@ -34,13 +42,16 @@ interface Sample {
   sent: number;
   /** New leader: from onStartedLeading to every peer connected and the host rules applied. */
   activationMs: number;
+  /** Real route-agent on the worker: Lease change observed → its routes re-pointed (from its log). */
+  workerRepointMs: number | undefined;
 }
 
-const lab = await GatewayLab.start({ samePodCidr });
+const lab = await GatewayLab.start({ samePodCidr, realRouteAgent: routeAgent === 'real' });
 const samples: Sample[] = [];
 try {
   await lab.createTunnelEndpoints();
-  lab.startRouteAgent();
+  if (routeAgent === 'stand-in') lab.startRouteAgent();
+  const worker = lab.cluster('a').info.workers[0]!.name;
   const src = lab.cluster('a').info.workers[0]!.pods[0]!;
   const dst = lab.cluster('b').info.workers[0]!.pods[0]!;
   const target = lab.addressFromPeer('b', dst.ip);
@@ -67,8 +78,13 @@ try {
       const r = await probe.stop();
       const activations = [...(lab.operators.get(next)?.out ?? '').matchAll(/"ms":(\d+),"msg":"active gateway/g)];
       const activationMs = Number(activations.at(-1)?.[1] ?? NaN);
-      samples.push({ kind, from: holder, to: next, longestGapMs: Math.round(r.longestGapMs), lost: r.lost, sent: r.sent, activationMs });
-      process.stderr.write(`round ${i + 1} ${kind}: ${holder} → ${next}, longest gap ${Math.round(r.longestGapMs)} ms, lost ${r.lost}/${r.sent}, new leader activated in ${activationMs} ms\n`);
+      const repoints = [...(lab.routeAgents.get(worker)?.out ?? '').matchAll(/"transition":"Repointed"[^\n]*?"ms":(\d+)/g)];
+      const workerRepointMs = routeAgent === 'real' ? Number(repoints.at(-1)?.[1] ?? NaN) : undefined;
+      samples.push({ kind, from: holder, to: next, longestGapMs: Math.round(r.longestGapMs), lost: r.lost, sent: r.sent, activationMs, workerRepointMs });
+      process.stderr.write(
+        `round ${i + 1} ${kind}: ${holder} → ${next}, longest gap ${Math.round(r.longestGapMs)} ms, lost ${r.lost}/${r.sent}, new leader activated in ${activationMs} ms` +
+          `${workerRepointMs !== undefined ? `, worker re-pointed by route-agent in ${workerRepointMs} ms` : ''}\n`,
+      );
       if (kind === 'crash') await lab.topo.setLinkUp(node.netns, node.wan!.ifname, true);
       await lab.startOperator(holder).waitFor(/"msg":"started"/);
       await new Promise((r) => setTimeout(r, 2000));
@@ -87,4 +103,4 @@ const rows = [summary('graceful', 300), summary('crash', 2000)];
 console.log('| handover | runs | longest gap min | median | max | goal |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.kind} | ${r.runs} | ${r.minMs} ms | ${r.medianMs} ms | ${r.maxMs} ms | ≤ ${r.goalMs} ms |`);
-console.log(JSON.stringify({ benchmark: 'tunnel-operator failover', samePodCidr, probePps: 100, summary: rows, samples }));
+console.log(JSON.stringify({ benchmark: 'tunnel-operator failover', samePodCidr, routeAgent, probePps: 100, summary: rows, samples }));

@@ -17,3 +17,4 @@ export { ManagedProcess, ProcessFailedError, liveProcesses, registerExitCleanup,
 export { renderKubeconfig, writeKubeconfig, type KubeconfigSpec } from './kubeconfig.ts';
 export { DEFAULT_SERVICE_CIDR } from './cluster.ts';
 export * from './topology/index.ts';
+export * from './gateway-lab/index.ts';

@@ -3,7 +3,7 @@ import { BrokerEndpointSubject, type Bus, type BusSubscription } from '@strait/b
 import { Controller, LeaderElector, type Informer, type KubeObject, type Lease, type LeaderMetricsSink, type ReconcileMetricsSink, type ResourceClient, type WorkqueueMetricsSink } from '@strait/kube';
 import type { Logger } from 'pino';
 import type { BrokerSyncMetrics } from './metrics.ts';
-import type { BrokerSync } from './sync.ts';
+import { RETRY_CAP_MS, type BrokerSync } from './sync.ts';
 
 const KEY = 'sync';
 
@@ -44,7 +44,7 @@ export class BrokerSyncOperator {
         const r = await o.sync.syncOnce();
         return { requeueAfter: r.nextInMs };
       },
-      queue: { baseDelayMs: 250, maxDelayMs: 10_000 },
+      queue: { baseDelayMs: 250, maxDelayMs: RETRY_CAP_MS },
       workqueueMetrics: o.controllerMetrics?.workqueue('broker-sync'),
       reconcileMetrics: o.controllerMetrics?.reconciler('broker-sync'),
     });

@@ -172,7 +172,7 @@ describe('BrokerSync', () => {
     expect(a.teps().map((t) => t.metadata?.name)).toEqual(['cluster-c']);
     expect(a.nms().map((t) => t.metadata?.name)).toEqual(['cluster-c']);
 
-    now += 61_000;
+    now += 71_000;
     expect((await a.sync.syncOnce()).removed).toEqual(['cluster-c']);
     expect(a.teps()).toEqual([]);
     expect(a.nms()).toEqual([]);
@@ -259,9 +259,9 @@ describe('BrokerSync', () => {
     broker.setDown(false);
     // Back after 10 minutes: cluster-b's heartbeat is old, but it had no Broker to write to either.
     expect((await a.sync.syncOnce()).removed).toEqual([]);
-    now += 30_000;
+    now += 65_000;
     expect((await a.sync.syncOnce()).removed).toEqual([]);
-    now += 31_000;
+    now += 6_000;
     expect((await a.sync.syncOnce()).removed).toEqual(['cluster-b']);
   });
 

@@ -18,6 +18,8 @@ import { OWNED_SELECTOR, desiredNatMapping, desiredTunnelEndpoint, originOf, par
 import { planRemaps } from './remap.ts';
 
 export const FIELD_MANAGER = 'strait-broker-sync';
+/** Cap of the retry backoff (workqueue and informers): a peer may need this long to write again after the Broker returns. */
+export const RETRY_CAP_MS = 10_000;
 const REPORTING_SKIP = 'RemoteClusterSkipped';
 /** Condition on the local Cluster's status: the last pass with the Broker. */
 export const SYNC_CONDITION = 'BrokerSynced';
@@ -158,10 +160,10 @@ export class BrokerSync {
     let brokerClusters: Cluster[];
     let brokerEndpoints: Endpoint[];
     try {
-      [brokerClusters, brokerEndpoints] = await Promise.all([
-        o.broker.clusters.list({ namespace: o.brokerNamespace, labelSelector: ORIGIN_CLUSTER_LABEL }).then((r) => r.items),
-        o.broker.endpoints.list({ namespace: o.brokerNamespace, labelSelector: ORIGIN_CLUSTER_LABEL }).then((r) => r.items),
-      ]);
+      // Endpoints first: a member exports its Cluster before its Endpoint, so every Endpoint listed has its
+      // Cluster in the later list (two lists are not one snapshot).
+      brokerEndpoints = (await o.broker.endpoints.list({ namespace: o.brokerNamespace, labelSelector: ORIGIN_CLUSTER_LABEL })).items;
+      brokerClusters = (await o.broker.clusters.list({ namespace: o.brokerNamespace, labelSelector: ORIGIN_CLUSTER_LABEL })).items;
       m?.brokerUp.set(1);
       this.#brokerSeenSince ??= now;
     } catch (e) {
@@ -183,13 +185,16 @@ export class BrokerSync {
     const skipped = new Map<string, string>();
     const stale = new Set<string>();
     for (const id of [...new Set([...clusters.keys(), ...endpoints.keys()])].sort()) {
+      // An Endpoint without its Cluster: a member joining or leaving between our two lists, absent for now.
+      if (!clusters.has(id)) continue;
       const r = parseRemote(id, clusters.get(id), endpoints.get(id), local);
       if (!r.ok) {
         skipped.set(id, r.reason);
         continue;
       }
       // Heartbeats could not be renewed while the Broker was out of our sight (or down): the clock starts when we see it again.
-      const seen = Math.max(r.peer.heartbeatMs ?? 0, this.#brokerSeenSince ?? now);
+      // Peers get the retry cap on top to renew theirs.
+      const seen = Math.max(r.peer.heartbeatMs ?? 0, (this.#brokerSeenSince ?? now) + RETRY_CAP_MS);
       if (o.staleAfterMs > 0 && r.peer.heartbeatMs !== undefined && now - seen > o.staleAfterMs) {
         stale.add(id);
         continue;

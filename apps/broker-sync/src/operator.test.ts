@@ -50,7 +50,7 @@ function replica(identity: string, local: FakeKubeApi, broker: FakeKubeApi, bus?
     natMappings: local.client<NatMapping>(NatMappingResource),
   };
   const b = { clusters: broker.client<Cluster>(ClusterResource), endpoints: broker.client<Endpoint>(EndpointResource) };
-  let op: BrokerSyncOperator | undefined;
+  const hint: { op?: BrokerSyncOperator } = {};
   const sync = new BrokerSync({
     clusterId: 'cluster-a',
     namespace: 'strait-system',
@@ -62,11 +62,11 @@ function replica(identity: string, local: FakeKubeApi, broker: FakeKubeApi, bus?
     pool: ['100.64.0.0/10'],
     staleAfterMs: 0,
     heartbeatIntervalMs: 60_000,
-    onEndpointExported: (ep) => op?.publishEndpoint(ep),
+    onEndpointExported: (ep) => hint.op?.publishEndpoint(ep),
     metrics,
     logger,
   });
-  op = new BrokerSyncOperator({
+  const op = new BrokerSyncOperator({
     clusterId: 'cluster-a',
     namespace: 'strait-system',
     identity,
@@ -82,6 +82,7 @@ function replica(identity: string, local: FakeKubeApi, broker: FakeKubeApi, bus?
     metrics,
     logger,
   });
+  hint.op = op;
   const passes = async () => Number(/^strait_broker_sync_passes_total\{result="success"\} (\d+)$/m.exec(await registry.metrics())?.[1] ?? 0);
   return { op, passes, registry };
 }

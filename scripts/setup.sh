@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Strait's lab and tests need on a fresh Debian machine, and nothing twice:
-#   1. Debian packages (kernel networking tools, WireGuard, strongSwan, iperf3, openssl)
+#   1. Debian packages (kernel networking tools, WireGuard, strongSwan, iperf3, openssl, Prometheus
+#      for the dashboards test: prometheus + promtool)
 #   2. npm packages (npm ci, including Node 24 as the `node` devDependency)
 #   3. control-plane binaries built from the Go module proxy, cached per machine by version
 # Safe to re-run: each step checks first and says what it skipped.
@@ -15,6 +16,7 @@ APT_PACKAGES=(
   wireguard-go wireguard-tools
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
   iperf3
+  prometheus
 )
 
 # 1. Debian packages

@@ -1,0 +1,177 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { API_GROUP_VERSION, examples } from '@strait/api';
+import { startServiceProcess, type ServiceProcess } from '@strait/runtime/testing';
+import { freePort, sharedControlPlane } from '@strait/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { helmTemplate, runHelm, valuesArgs, type KubeManifest } from '../helm.ts';
+import { kubectl, kubectlResult, serviceAccountKubeconfig } from '../kube.ts';
+import { REPO_ROOT, STRAIT_CHART } from '../paths.ts';
+import { renderDashboardFiles } from './files.ts';
+import { dashboardQueries } from './grafana.ts';
+import { ScratchNode } from './node-namespace.ts';
+import { LocalPrometheus, promtool } from './prometheus.ts';
+import { substituteVariables, vectorSelectors } from './promql.ts';
+
+/**
+ * The dashboards against what the services really export. The chart is installed into the shared control
+ * plane; every service runs as a process with the chart's flags: labeler-operator and broker-sync on the
+ * host, tunnel-operator, natmapping-operator and route-agent in a scratch node (a network namespace with
+ * the API server and NATS relayed in); tunnel-operator, natmapping-operator and the labeler use their
+ * chart ServiceAccounts. A TunnelEndpoint and a NatMapping make the per-peer and per-mapping series exist.
+ * Debian's Prometheus scrapes them; promtool evaluates every panel query, and every selector must match.
+ */
+
+/** Series that need a live peer (a completed handshake, in-tunnel health probes): there is no second cluster here. */
+const NEEDS_CONNECTED_PEER = new Set(['strait_tunnel_rtt_seconds_bucket', 'strait_tunnel_last_handshake_age_seconds']);
+
+const suffix = randomBytes(3).toString('hex');
+const ns = `strait-dash-${suffix}`;
+const release = `dash${suffix}`;
+const work = mkdtempSync(join(tmpdir(), 'strait-dash-'));
+const node = new ScratchNode(`sdash-${suffix}`, randomInt(100, 250), work);
+const gatewayNetns = `sdash-gw-${suffix}`;
+const hostProcesses: ServiceProcess[] = [];
+/** Output of the processes that run as their chart ServiceAccount. */
+const withChartIdentity: Array<{ service: string; output: () => string }> = [];
+let prometheus: LocalPrometheus | undefined;
+let admin = '';
+const targets: Array<{ service: string; address: string }> = [];
+
+type Workload = KubeManifest & { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } };
+
+/** The chart's args of a service with some flags replaced (or added). */
+function chartArgs(objects: KubeManifest[], service: string, overrides: Record<string, string>): string[] {
+  const w = objects.find((o) => (o.kind === 'DaemonSet' || o.kind === 'Deployment') && o.metadata.name === `${release}-${service}`) as Workload;
+  const args = w.spec.template.spec.containers[0]!.args.filter((a) => !Object.keys(overrides).some((k) => a.startsWith(`--${k}=`)));
+  return [...args, ...Object.entries(overrides).map(([k, v]) => `--${k}=${v}`)];
+}
+
+const main = (service: string) => join(REPO_ROOT, 'apps', service, 'src/main.ts');
+
+beforeAll(async () => {
+  const cp = sharedControlPlane();
+  admin = cp.kubeconfigPath;
+  const natsPort = Number(new URL(cp.nats.url).port);
+  const apiPort = Number(new URL(cp.server).port);
+  const values = { global: { clusterID: 'dash', nats: { url: cp.nats.url, user: cp.nats.user, password: cp.nats.password } } };
+  const { args, cleanup } = valuesArgs({ values: [values] });
+  try {
+    const r = await runHelm(['install', release, STRAIT_CHART, '-n', ns, '--create-namespace', '--kubeconfig', admin, ...args]);
+    if (r.code !== 0) throw new Error(`helm install: ${r.stderr}`);
+  } finally {
+    cleanup();
+  }
+  const objects = await helmTemplate(STRAIT_CHART, { values: [values], release, namespace: ns });
+  const natsPasswordFile = join(work, 'nats-password');
+  writeFileSync(natsPasswordFile, cp.nats.password ?? '', { mode: 0o600 });
+  const sa = async (service: string) => serviceAccountKubeconfig(admin, ns, `${release}-${service}`, join(work, `${service}.kubeconfig`));
+
+  // The scratch node: API server and NATS relayed in, a gateway namespace made beforehand.
+  node.create();
+  node.adoptNetns(gatewayNetns);
+  await node.relayIn(apiPort);
+  await node.relayIn(natsPort);
+  const common = { 'nats-password-file': natsPasswordFile };
+  const nodeEnv = { NODE_NAME: `${release}-node`, POD_NAME: `${release}-gateway-0`, STRAIT_ENDPOINT_IP: node.nodeIp };
+  const tunnel = node.run('tunnel-operator', process.execPath, [
+    main('tunnel-operator'),
+    ...chartArgs(objects, 'tunnel-operator', { ...common, kubeconfig: await sa('tunnel-operator'), 'netns-name': gatewayNetns, 'state-dir': join(work, 'gateway-state') }),
+  ], nodeEnv);
+  const natmapping = node.run('natmapping-operator', process.execPath, [
+    main('natmapping-operator'),
+    ...chartArgs(objects, 'natmapping-operator', { ...common, kubeconfig: await sa('natmapping-operator'), 'netns-name': gatewayNetns }),
+  ], nodeEnv);
+  withChartIdentity.push({ service: 'tunnel-operator', output: tunnel.output }, { service: 'natmapping-operator', output: natmapping.output });
+  node.run('route-agent', process.execPath, [main('route-agent'), ...chartArgs(objects, 'route-agent', { ...common, kubeconfig: admin })], nodeEnv);
+  targets.push(
+    { service: 'tunnel-operator', address: `${node.nodeIp}:9101` },
+    { service: 'natmapping-operator', address: `${node.nodeIp}:9103` },
+    { service: 'route-agent', address: `${node.nodeIp}:9104` },
+  );
+  for (const [service, kubeconfig] of [['labeler-operator', await sa('labeler-operator')], ['broker-sync', admin]] as const) {
+    const port = await freePort();
+    const proc = startServiceProcess(main(service), chartArgs(objects, service, { ...common, kubeconfig, 'probe-addr': `127.0.0.1:${port}` }), {
+      env: { POD_NAME: `${release}-${service}-0` },
+    });
+    hostProcesses.push(proc);
+    if (service === 'labeler-operator') withChartIdentity.push({ service, output: () => proc.stdout + proc.stderr });
+    targets.push({ service, address: `127.0.0.1:${port}` });
+  }
+
+  // A peer and a NAT mapping, so the per-peer and per-mapping series exist.
+  const tep = examples.tunnelEndpoint('dash-peer');
+  const { remap: _remap, ...tepSpec } = tep.spec as typeof tep.spec & { remap?: unknown };
+  const nm = examples.natMapping('dash-peer');
+  for (const obj of [
+    { ...tep, apiVersion: API_GROUP_VERSION, metadata: { name: 'dash-peer', namespace: ns }, spec: { ...tepSpec, remoteClusterID: 'dash-peer' } },
+    { ...nm, metadata: { name: 'dash-peer', namespace: ns }, spec: { ...nm.spec, clusterID: 'dash-peer' } },
+  ]) {
+    await kubectl(admin, ['create', '-f', '-'], { input: JSON.stringify(obj) });
+  }
+  prometheus = await LocalPrometheus.start(
+    await freePort(),
+    targets.map((t) => ({ address: t.address, job: `strait-${t.service}`, labels: { namespace: ns, service_name: t.service } })),
+  );
+}, 300_000);
+
+afterAll(async () => {
+  await prometheus?.stop();
+  for (const p of hostProcesses) await p.stop().catch(() => p.kill());
+  await node.close();
+  await runHelm(['uninstall', release, '-n', ns, '--kubeconfig', admin, '--wait', '--timeout', '60s']).catch(() => undefined);
+  await kubectlResult(admin, ['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
+  rmSync(work, { recursive: true, force: true });
+}, 120_000);
+
+describe('dashboards against the running services, through Debian’s Prometheus', () => {
+  it('scrapes every service, and promtool finds their metrics well-formed', async () => {
+    const p = prometheus!;
+    // Wait for the peer's series (the tunnel operator refreshes status every 2 s) and a few scrapes for rate().
+    const t0 = performance.now();
+    const seenUp = new Set<string>();
+    for (;;) {
+      const up = await p.targets();
+      for (const t of up) if (t.health === 'up') seenUp.add(t.job);
+      const peer = await p.query('count(strait_tunnel_status{peer="dash-peer"})').catch(() => []);
+      const nat = await p.query('count(strait_natmapping_entries_programmed)').catch(() => []);
+      if (seenUp.size === targets.length && peer.length > 0 && nat.length > 0 && performance.now() - t0 > 5000) break;
+      if (performance.now() - t0 > 150_000) {
+        throw new Error(`targets or series missing after 150 s: ${JSON.stringify(up)} peer=${peer.length} nat=${nat.length}\n${node.output()}`);
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    console.log(`all ${targets.length} targets up with per-peer and per-mapping series after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    // The services running as their chart ServiceAccounts did their work without a refusal.
+    for (const p of withChartIdentity) expect(p.output(), `${p.service} as its chart ServiceAccount`).not.toMatch(/403|forbidden/i);
+    for (const t of targets) {
+      const text = await (await fetch(`http://${t.address}/metrics`)).text();
+      const lint = await promtool(['check', 'metrics'], text);
+      // prom-client's default nodejs_active_*_total gauges draw a naming complaint; Strait's own metrics must draw none.
+      const problems = `${lint.stdout}${lint.stderr}`.split('\n').filter((l) => l.trim() !== '' && !/^(nodejs|process)_/.test(l));
+      expect(problems, `${t.service}: promtool check metrics`).toEqual([]);
+    }
+  }, 240_000);
+
+  const files = renderDashboardFiles();
+  it.each(files.map((f) => [f.name, f] as const))('%s: every query evaluates without error and every selector matches a scraped series', async (_name, f) => {
+    const p = prometheus!;
+    const missing: string[] = [];
+    const failed: string[] = [];
+    const queries = dashboardQueries(JSON.parse(f.content) as { panels: Array<Record<string, unknown>> });
+    expect(queries.length).toBeGreaterThan(0);
+    for (const q of queries) {
+      const expr = substituteVariables(q.expr, { rateInterval: '10s' });
+      await p.query(expr).catch((e: unknown) => failed.push(`${q.panel}: ${String(e)}`));
+      for (const s of vectorSelectors(expr)) {
+        if (NEEDS_CONNECTED_PEER.has(s.metric)) continue;
+        const hits = await p.query(`count(${s.text})`);
+        if (hits.length === 0) missing.push(`${q.panel}: ${s.text}`);
+      }
+    }
+    expect(failed, 'queries Prometheus refused').toEqual([]);
+    expect(missing, 'selectors without a scraped series').toEqual([]);
+  });
+});

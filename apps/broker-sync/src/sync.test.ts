@@ -108,6 +108,34 @@ describe('BrokerSync', () => {
     ]);
   });
 
+  it('removes the NatMappings when this cluster stops offering an external CIDR, keeping the TunnelEndpoints', async () => {
+    const broker = new FakeKubeApi();
+    const local = new FakeKubeApi();
+    const withExt = member('cluster-a', broker, '10.1.0.0/16', { api: local, externalCIDR: '10.250.0.0/24' });
+    const admin = { clusters: broker.client<Cluster>(ClusterResource), endpoints: broker.client<Endpoint>(EndpointResource) };
+    await admin.clusters.create(brokerCluster('cluster-b', '10.2.0.0/16'));
+    await admin.endpoints.create(brokerEndpoint('cluster-b', '172.18.0.2'));
+    await withExt.sync.syncOnce();
+    expect(withExt.nms().map((n) => n.metadata?.name)).toEqual(['cluster-b']);
+    // The user's entries survive broker-sync's updates.
+    const nmClient = local.client<NatMapping>(NatMappingResource);
+    const cur = (await nmClient.get({ namespace: NS, name: 'cluster-b' }))!;
+    await nmClient.replace({ ...cur, spec: { ...cur.spec, entries: [{ externalIP: '10.250.0.5', realIP: '192.168.1.5' }] } });
+    const tepB = (await local.client<TunnelEndpoint>(TunnelEndpointResource).get({ namespace: NS, name: 'cluster-b' }))!;
+    await broker.client<Endpoint>(EndpointResource).replace({ ...(await admin.endpoints.get({ namespace: BROKER_NS, name: 'cluster-b' }))!, spec: { ...brokerEndpoint('cluster-b', '172.18.0.22').spec } });
+    await withExt.sync.syncOnce();
+    expect(withExt.nms()[0]?.spec.entries).toEqual([{ externalIP: '10.250.0.5', realIP: '192.168.1.5' }]);
+    expect(withExt.teps()[0]?.spec.endpoint.address).toBe('172.18.0.22');
+    expect(withExt.teps()[0]?.metadata?.uid).toBe(tepB.metadata?.uid);
+
+    // The local Cluster loses its external CIDR: broker-sync now runs without --external-cidr.
+    await local.client<Cluster>(ClusterResource).replace({ ...(await local.client<Cluster>(ClusterResource).get({ namespace: NS, name: 'cluster-a' }))!, spec: { clusterID: 'cluster-a', podCIDRs: ['10.1.0.0/16'], serviceCIDRs: ['10.96.0.0/16'] } });
+    const without = member('cluster-a', broker, '10.1.0.0/16', { api: local });
+    await without.sync.syncOnce();
+    expect(without.nms()).toEqual([]);
+    expect(without.teps().map((t) => t.metadata?.name)).toEqual(['cluster-b']);
+  });
+
   it('a steady state writes nothing (no resourceVersion moves on another pass)', async () => {
     const broker = new FakeKubeApi();
     const a = member('cluster-a', broker, '10.1.0.0/16');

@@ -263,6 +263,8 @@ export class BrokerSync {
         const nm = desiredNatMapping(p, local, rp);
         const cur = existingNms.find((x) => x.metadata?.labels?.[REMOTE_CLUSTER_LABEL] === p.clusterId);
         if (nm) await this.#writeNatMapping(cur, nm);
+        // No external CIDR (any more), or no pod CIDR of its family: nothing to offer.
+        else if (cur) await o.local.natMappings.delete({ namespace: o.namespace, name: cur.metadata?.name ?? '' });
       } catch (e) {
         importError ??= e;
         m?.errors.inc({ stage: 'import' });

@@ -179,6 +179,24 @@ describe('BrokerSync', () => {
     expect([a.api.currentRv, b.api.currentRv, c.api.currentRv, broker.currentRv]).toEqual(rvs);
   });
 
+  it('keeps its remap choices when its local objects are lost (the announcement on the Broker is the second copy)', async () => {
+    const broker = new FakeKubeApi();
+    const admin = { clusters: broker.client<Cluster>(ClusterResource), endpoints: broker.client<Endpoint>(EndpointResource) };
+    const a = member('cluster-a', broker, '10.1.0.0/16');
+    // cluster-z arrives first and gets the first block; cluster-b (smaller ID) arrives later.
+    for (const id of ['cluster-z', 'cluster-b']) {
+      await admin.clusters.create(brokerCluster(id, '10.1.0.0/16'));
+      await admin.endpoints.create(brokerEndpoint(id, '172.18.0.9'));
+      await a.sync.syncOnce();
+    }
+    const first = Object.fromEntries(a.teps().map((t) => [t.metadata?.name, t.spec.remap?.remotePodCIDR]));
+    expect(first).toEqual({ 'cluster-b': '100.65.0.0/16', 'cluster-z': '100.64.0.0/16' });
+    // Every local object lost (a new, empty local API): decided afresh by ID order this would swap them.
+    const fresh = member('cluster-a', broker, '10.1.0.0/16');
+    await fresh.sync.syncOnce();
+    expect(Object.fromEntries(fresh.teps().map((t) => [t.metadata?.name, t.spec.remap?.remotePodCIDR]))).toEqual(first);
+  });
+
   it('removes the TunnelEndpoint and NatMapping of a cluster that left the Broker, and of one whose heartbeat is stale', async () => {
     const broker = new FakeKubeApi();
     let now = Date.parse('2026-12-07T12:00:00Z');

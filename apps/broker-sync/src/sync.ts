@@ -14,7 +14,7 @@ import {
 import { isNotFound, setCondition, type ConditionInput, type EventRecorder, type KubeObject, type ResourceClient } from '@strait/kube';
 import type { Logger } from 'pino';
 import type { BrokerSyncMetrics } from './metrics.ts';
-import { OWNED_SELECTOR, desiredNatMapping, desiredTunnelEndpoint, originOf, parseRemote, renderRemaps, type LocalPlan, type RemotePeer } from './peer.ts';
+import { OWNED_SELECTOR, desiredNatMapping, desiredTunnelEndpoint, originOf, parseRemaps, parseRemote, renderRemaps, type LocalPlan, type RemotePeer } from './peer.ts';
 import { planRemaps } from './remap.ts';
 
 export const FIELD_MANAGER = 'strait-broker-sync';
@@ -211,6 +211,13 @@ export class BrokerSync {
       else if (t) reserved.push(...(t.spec?.remote?.podCIDRs ?? []));
     }
     const presentations = new Map(peers.filter((p) => p.presentation).map((p) => [p.clusterId, p.presentation!]));
+    // Without a TunnelEndpoint (local objects lost), our last announcement on the Broker is the persisted choice.
+    let announced = new Map<string, string>();
+    try {
+      announced = parseRemaps(ownExported?.metadata?.annotations?.[REMAPS_ANNOTATION]);
+    } catch {
+      // ours, but unreadable: decided afresh
+    }
     const decisions = planRemaps({
       localClusterId: o.clusterId,
       reserved,
@@ -218,7 +225,7 @@ export class BrokerSync {
       pool: o.pool,
       peers: peers.map((p) => {
         const t = tepOf.get(p.clusterId);
-        return { clusterId: p.clusterId, podCidrs: p.cluster.podCIDRs, current: t ? (t.spec?.remap?.remotePodCIDR ?? null) : undefined };
+        return { clusterId: p.clusterId, podCidrs: p.cluster.podCIDRs, current: t ? (t.spec?.remap?.remotePodCIDR ?? null) : announced.get(p.clusterId) };
       }),
     });
     const remapped = new Map<string, string>();

@@ -1,4 +1,4 @@
-import type { TunnelEndpoint } from '@strait/api';
+import { HEALTH_CHECK_IP_ANNOTATION, type TunnelEndpoint } from '@strait/api';
 import type { Cables, ConnectionStatus, PeerSpec } from '@strait/drivers';
 import { FakeNetwork, type CommandRunner } from '@strait/net';
 import { silentLogger } from '@strait/drivers';
@@ -95,6 +95,23 @@ describe('GatewayDatapath on the fake kernel', () => {
     expect(cables.connected.has('c')).toBe(false);
     expect(net.allRules(undefined).map((r) => r.rule.from ?? r.rule.to).sort()).toEqual(['10.2.0.0/16', '10.2.0.0/16', '10.9.0.0/16']);
     expect(net.allRoutes(undefined).map((r) => r.route.dst).sort()).toEqual(['10.2.0.0/16', '10.8.0.0/16']);
+  });
+
+  it("assigns a remapped peer's health-check address, keeps it across a restart and removes it with the peer", async () => {
+    const net = new FakeNetwork();
+    const layout = gatewayLayout({ netnsName: NS, vethCidr: '169.254.189.0/30', forwardUdpPorts: [51820], healthCheckIp: '10.0.255.254' });
+    const dp = new GatewayDatapath({ netnsName: NS, layout, ports: net, runner: linkUpRunner(net), cables: new FakeCables() as unknown as Cables, logger: silentLogger });
+    await dp.prepare();
+    const withHealth = (t: TunnelEndpoint, ip: string) => ({ ...t, metadata: { ...t.metadata, annotations: { [HEALTH_CHECK_IP_ANNOTATION]: ip } } }) as TunnelEndpoint;
+    const plan = { ...local, healthCheckIp: '10.0.255.254' };
+    const c = desiredPeer(withHealth(tep('c', '10.0.0.0/16', { remotePodCIDR: '10.50.0.0/16', localPodCIDR: '10.60.0.0/16' }), '10.50.255.254'), plan);
+    const addrs = async () => (await net.addresses.list(NS, { owner: 'tunnel-operator' })).filter((a) => a.dev === 'strait.gateway').map((a) => a.address).sort();
+    expect(await dp.applyPeers([c])).toBeGreaterThan(0);
+    expect(await addrs()).toEqual(['10.0.255.254/32', '10.60.255.254/32', '169.254.189.2/30']);
+    expect((await dp.prepare()).writes).toBe(0);
+    expect(await addrs()).toEqual(['10.0.255.254/32', '10.60.255.254/32', '169.254.189.2/30']);
+    await dp.applyPeers([]);
+    expect(await addrs()).toEqual(['10.0.255.254/32', '169.254.189.2/30']);
   });
 
   it('a standby releases host rules and peers, and leaves the layout and foreign state alone', async () => {

@@ -14,7 +14,7 @@ import {
   type WireGuardImplementationChoice,
 } from '@strait/net';
 import { LINK_OWNER, type GatewayLayout } from './layout.ts';
-import { hostPeerState, remapTable, type PeerDesired } from './peers.ts';
+import { hostPeerState, peerHealthAddresses, remapTable, type PeerDesired } from './peers.ts';
 
 /**
  * The one place that writes the kernel for tunnel-operator. Every write goes through a libs/net port
@@ -91,7 +91,13 @@ export class GatewayDatapath {
       writes++;
     }
     writes += (await ports.addresses.apply(undefined, layout.host.addresses, scope)).writes;
-    writes += (await ports.addresses.apply(ns, layout.gateway.addresses, scope)).writes;
+    // Host addresses on the gateway end that the layout does not list are the peers' remapped
+    // health-check addresses (applyPeers reconciles them): kept, so a restart writes nothing.
+    const layoutKeys = new Set(layout.gateway.addresses.map((a) => `${a.dev}|${a.address}`));
+    const peerAddrs = (await ports.addresses.list(ns, scope)).filter(
+      (a) => a.dev === GATEWAY_VETH && a.noprefixroute && /\/(32|128)$/.test(a.address) && !layoutKeys.has(`${a.dev}|${a.address}`),
+    );
+    writes += (await ports.addresses.apply(ns, [...layout.gateway.addresses, ...peerAddrs], scope)).writes;
     writes += (await ports.sysctl.apply(undefined, layout.host.sysctl)).writes;
     writes += (await ports.sysctl.apply(ns, layout.gateway.sysctl)).writes;
     writes += (await ports.routes.apply(ns, layout.gateway.routes)).writes;
@@ -99,16 +105,30 @@ export class GatewayDatapath {
     return { netnsCreated: created, writes };
   }
 
-  /** Host rules and routes of table 18952 and the remap NAT for exactly these peers. */
+  /**
+   * Host rules and routes of table 18952, the remap NAT and the remapped health-check addresses for
+   * exactly these peers.
+   */
   async applyPeers(peers: readonly PeerDesired[]): Promise<number> {
     const { ports, netnsName: ns, layout } = this.#o;
     const host = hostPeerState(peers, layout.veth.gatewayIp);
-    const [a, b, c] = await Promise.all([
+    const [a, b, c, d] = await Promise.all([
       ports.nft.apply(ns, remapTable(peers)),
       ports.routes.apply(undefined, host.routes, HOST_SCOPE),
       ports.rules.apply(undefined, host.rules, HOST_SCOPE),
+      this.applyHealthAddresses(peers),
     ]);
-    return a.writes + b.writes + c.writes;
+    return a.writes + b.writes + c.writes + d;
+  }
+
+  /**
+   * The layout's addresses in the gateway namespace plus the remapped health-check addresses of exactly
+   * these peers. A remapped peer needs its address before its driver connects (the probe's source and
+   * the tunnel routes' `src`).
+   */
+  async applyHealthAddresses(peers: readonly PeerDesired[]): Promise<number> {
+    const { ports, netnsName: ns, layout } = this.#o;
+    return (await ports.addresses.apply(ns, [...layout.gateway.addresses, ...peerHealthAddresses(peers)], { owner: LINK_OWNER })).writes;
   }
 
   connect(peer: PeerDesired): Promise<ConnectionStatus> {

@@ -232,7 +232,13 @@ export class TunnelOperator {
       // remote peers roam to it. (A packet that meets the host rule a few milliseconds before its
       // tunnel route is dropped, as it would be without the rule.)
       const host = this.#o.datapath.applyPeers(desired);
-      const results = await Promise.allSettled(desired.map((d) => this.#o.datapath.connect(d)));
+      // A remapped peer's health-check address must exist before its driver routes from it.
+      const results = await Promise.allSettled(
+        desired.map(async (d) => {
+          if (d.healthAddress) await host;
+          return this.#o.datapath.connect(d);
+        }),
+      );
       await host;
       results.forEach((r, i) => {
         const d = desired[i]!;
@@ -385,6 +391,10 @@ export class TunnelOperator {
         if (!this.#isLeader()) throw new NotLeader();
         const prev = this.#peers.get(key);
         if (prev && prev.clusterId !== d.clusterId) await this.#o.datapath.disconnect(prev.clusterId);
+        if (d.healthAddress) {
+          const others = [...this.#peers.entries()].filter(([k]) => k !== key).map(([, p]) => p);
+          await this.#o.datapath.applyHealthAddresses([...others, d]);
+        }
         const s = await this.#o.datapath.connect(d);
         this.#peers.set(key, d);
         await this.#o.datapath.applyPeers([...this.#peers.values()]);

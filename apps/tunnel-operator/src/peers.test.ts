@@ -1,6 +1,6 @@
 import { HEALTH_CHECK_IP_ANNOTATION, type TunnelEndpoint } from '@strait/api';
 import { describe, expect, it } from 'vitest';
-import { PeerSpecError, desiredPeer, hostPeerState, remapTable } from './peers.ts';
+import { PeerSpecError, desiredPeer, hostPeerState, peerHealthAddresses, remapTable, translateIp } from './peers.ts';
 
 const KEY = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
 
@@ -81,9 +81,20 @@ describe('health check', () => {
     expect(() => desiredPeer(withAnnotation('10.9.0.1'), { ...local, healthCheckIp: '10.1.255.254' })).toThrow(/health-check-ip\]: 10.9.0.1 is not inside/);
     expect(() => desiredPeer(withAnnotation('nope'), { ...local, healthCheckIp: '10.1.255.254' })).toThrow(/not an IP address/);
   });
-  it('does not probe under a local remap', () => {
+  it('probes under a local remap from our health-check address as the peer knows it (assigned in the gateway namespace)', () => {
     const d = desiredPeer(withAnnotation('10.50.255.254', { remote: { podCIDRs: ['10.1.0.0/16'] }, remap: { remotePodCIDR: '10.50.0.0/16', localPodCIDR: '10.60.0.0/16' } }), { ...local, healthCheckIp: '10.1.255.254' });
-    expect(d.spec.healthCheck).toBeUndefined();
+    expect(d.spec.healthCheck).toEqual({ localIp: '10.60.255.254', remoteIp: '10.50.255.254' });
+    expect(d.healthAddress).toBe('10.60.255.254');
+    expect(peerHealthAddresses([d, d])).toEqual([{ dev: 'strait.gateway', address: '10.60.255.254/32', noprefixroute: true }]);
+    // Without a remap nothing is added: the layout assigns --health-check-ip itself.
+    expect(desiredPeer(withAnnotation('10.2.255.254'), { ...local, healthCheckIp: '10.1.255.254' }).healthAddress).toBeUndefined();
+  });
+
+  it('translates an address 1:1 between prefixes of the same length', () => {
+    expect(translateIp('10.1.255.254', '10.1.0.0/16', '100.64.0.0/16')).toBe('100.64.255.254');
+    expect(translateIp('fd00::1:2', 'fd00::/64', 'fd99::/64')).toBe('fd99::1:2');
+    expect(translateIp('10.2.0.1', '10.1.0.0/16', '100.64.0.0/16')).toBeUndefined();
+    expect(translateIp('10.1.0.1', '10.1.0.0/16', '100.64.0.0/24')).toBeUndefined();
   });
 });
 

@@ -1,7 +1,7 @@
-import { HEALTH_CHECK_IP_ANNOTATION, HOST_VETH, ROUTING_TABLE_ID, cidrContainsIP, parseCIDR, parseIP, type TunnelEndpoint } from '@strait/api';
+import { GATEWAY_VETH, HEALTH_CHECK_IP_ANNOTATION, HOST_VETH, ROUTING_TABLE_ID, cidrContainsIP, formatIP, parseCIDR, parseIP, type TunnelEndpoint } from '@strait/api';
 import type { PeerSpec } from '@strait/drivers';
 import { objectKey } from '@strait/kube';
-import type { NftTableSpec, RouteSpec, RuleSpec } from '@strait/net';
+import type { AddressSpec, NftTableSpec, RouteSpec, RuleSpec } from '@strait/net';
 
 /**
  * Pure desired state of the tunnels (leader only), from the TunnelEndpoints:
@@ -55,6 +55,22 @@ export interface PeerDesired {
   readonly routed: readonly string[];
   /** SNAT our pod CIDR → our remapped CIDR towards this peer (and DNAT back for traffic from it). */
   readonly remap: readonly PrefixMap[];
+  /**
+   * Under a local remap: our health-check address as this peer addresses it (the image of
+   * `--health-check-ip` in our remapped CIDR), assigned in the gateway namespace so that the probe
+   * leaves from it (the driver's local subnets are the remapped CIDR) and the peer's replies reach it.
+   */
+  readonly healthAddress?: string | undefined;
+}
+
+/** The image of `ip` under the 1:1 prefix translation `from` → `to` (same prefix length); undefined outside `from`. */
+export function translateIp(ip: string, from: string, to: string): string | undefined {
+  const a = parseIP(ip);
+  const f = parseCIDR(from);
+  const t = parseCIDR(to);
+  if (!a || !f || !t || !cidrContainsIP(f, a) || t.address.family !== a.family || t.prefixLength !== f.prefixLength) return undefined;
+  const host = (1n << BigInt((a.family === 4 ? 32 : 128) - t.prefixLength)) - 1n;
+  return formatIP({ family: a.family, value: (t.address.value & ~host) | (a.value & host) });
 }
 
 function family(cidr: string): 4 | 6 {
@@ -91,12 +107,17 @@ export function desiredPeer(tep: TunnelEndpoint, local: LocalPlan): PeerDesired 
 
   const remoteHealth = tep.metadata?.annotations?.[HEALTH_CHECK_IP_ANNOTATION];
   let healthCheck: { localIp: string; remoteIp: string } | undefined;
-  // Under a local remap the probe would need our remapped address as its source: not probed (yet).
-  if (remoteHealth !== undefined && local.healthCheckIp && nat.length === 0) {
+  let healthAddress: string | undefined;
+  if (remoteHealth !== undefined && local.healthCheckIp) {
     const field = `metadata.annotations[${HEALTH_CHECK_IP_ANNOTATION}]`;
     if (!parseIP(remoteHealth)) throw new PeerSpecError(field, `${JSON.stringify(remoteHealth)} is not an IP address`);
     if (!routed.some((c) => cidrContainsIP(c, remoteHealth))) throw new PeerSpecError(field, `${remoteHealth} is not inside the remote CIDRs ${routed.join(', ')}`);
-    healthCheck = { localIp: local.healthCheckIp, remoteIp: remoteHealth };
+    // Under a local remap the probe leaves from our health-check address as the peer knows it (it is
+    // not translated: the SNAT only matches our real pod CIDR; the reply belongs to its conntrack entry).
+    const own = local.healthCheckIp;
+    const mapped = nat.map((m) => translateIp(own, m.from, m.to)).find((x) => x !== undefined);
+    healthAddress = mapped;
+    healthCheck = { localIp: mapped ?? local.healthCheckIp, remoteIp: remoteHealth };
   }
   const base = { clusterId: s.remoteClusterID, endpoint: { ip: s.endpoint.address, port: s.endpoint.port }, remoteSubnets: routed, localSubnets, ...(healthCheck ? { healthCheck } : {}) };
   let spec: PeerSpec;
@@ -123,7 +144,7 @@ export function desiredPeer(tep: TunnelEndpoint, local: LocalPlan): PeerDesired 
     default:
       throw new PeerSpecError('spec.backend', `unknown backend ${JSON.stringify(s.backend)}`);
   }
-  return { key, clusterId: s.remoteClusterID, generation: tep.metadata?.generation, spec, routed, remap: nat };
+  return { key, clusterId: s.remoteClusterID, generation: tep.metadata?.generation, spec, routed, remap: nat, ...(healthAddress ? { healthAddress } : {}) };
 }
 
 export interface HostPeerState {
@@ -145,6 +166,13 @@ export function hostPeerState(peers: Iterable<PeerDesired>, gatewayIp: string): 
     if (family(c) === 4) routes.push({ dst: c, via: gatewayIp, dev: HOST_VETH, table: ROUTING_TABLE_ID });
   }
   return { rules, routes };
+}
+
+/** Gateway namespace: the peers' remapped health-check addresses (host prefixes on the gateway end of the veth). */
+export function peerHealthAddresses(peers: Iterable<PeerDesired>): AddressSpec[] {
+  const set = new Set<string>();
+  for (const p of peers) if (p.healthAddress) set.add(p.healthAddress);
+  return [...set].sort().map((ip) => ({ dev: GATEWAY_VETH, address: `${ip}/${ip.includes(':') ? 128 : 32}`, noprefixroute: true }));
 }
 
 /** Gateway namespace: the remap table (empty chains when no peer needs a remap). */

@@ -86,10 +86,9 @@ for (const variant of VARIANTS) {
         // VXLAN has no handshake.
         if (variant.backend !== 'vxlan') expect(tep.status?.lastHandshakeTime).toMatch(/^\d{4}-/);
         expect(tep.status?.conditions?.find((x) => x.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Connected' });
-        if (!variant.samePodCidr) {
-          const latency = await until('in-tunnel RTT in status', async () => (await c.teps.get({ namespace: K8S_NS, name: lab.other(c.name).name }))?.status?.latency, 30_000, 500);
-          expect(latency.averageMs).toBeGreaterThan(0);
-        }
+        // In-tunnel RTT, also under a remap (the probe's source is translated like pod traffic).
+        const latency = await until('in-tunnel RTT in status', async () => (await c.teps.get({ namespace: K8S_NS, name: lab.other(c.name).name }))?.status?.latency, 30_000, 500);
+        expect(latency.averageMs).toBeGreaterThan(0);
       }
     });
 
@@ -120,7 +119,7 @@ for (const variant of VARIANTS) {
       const rtt = /^strait_tunnel_rtt_seconds_count\{peer="b"\} [1-9]/m;
       const metrics = await until('metrics of a connected tunnel', async () => {
         const m = (await lab.topo.exec(lab.topo.node(holder).netns, 'curl', ['-sf', 'http://127.0.0.1:9101/metrics'])).stdout;
-        return connected.test(m) && (variant.samePodCidr || rtt.test(m)) ? m : undefined;
+        return connected.test(m) && rtt.test(m) ? m : undefined;
       }, 60_000, 500).catch(async (e: unknown) => {
         const m = (await lab.topo.exec(lab.topo.node(holder).netns, 'curl', ['-sf', 'http://127.0.0.1:9101/metrics'])).stdout;
         throw new Error(`${String(e)}\n${m.split('\n').filter((l) => l.startsWith('strait_')).join('\n')}`);
@@ -190,6 +189,9 @@ for (const variant of VARIANTS) {
         if (kind === 'crash') await lab.topo.setLinkUp(lab.topo.node(holder).netns, wan.ifname, true);
         const back = lab.startOperator(holder);
         await back.waitFor(/"msg":"started"/);
+        // After a crash the old gateway's charon (it outlives the process) still holds the SA of its active
+        // days: the restarted standby drops it, or DPD would restart it and take the peer back.
+        if (kind === 'crash' && variant.backend === 'ipsec') await back.waitFor(/ipsec: released connections a standby must not hold/);
       }
       // Generous bounds only (figures come from the benchmark).
       expect(figures['graceful']).toBeLessThan(5_000);

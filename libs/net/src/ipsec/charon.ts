@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ViciClient } from '../vici/client.ts';
 
@@ -53,6 +53,20 @@ export function charonPlugins(backend: IpsecKernelBackend, extra: readonly strin
   // kernel-libipsec must be loaded before kernel-netlink (which still provides routes and addresses).
   const kernel = backend === 'libipsec' ? ['kernel-libipsec', 'kernel-netlink'] : ['kernel-netlink'];
   return [...new Set([...base, ...kernel, 'socket-default', 'vici', ...extra])];
+}
+
+/** Debian packages that ship charon plugins beyond strongswan-charon's own (openssl, gcm, curve25519 …). */
+const PLUGIN_PACKAGE_HINT = 'on Debian: apt-get install libstrongswan-standard-plugins libcharon-extra-plugins';
+
+/**
+ * The plugins of `plugins` that have no shared object in charon's plugin directory (`<binary dir>/plugins`,
+ * as Debian and Fedora install them). Empty when the directory does not exist (plugins built into the
+ * library, a custom layout): charon's own start-up then says what is missing.
+ */
+export function missingCharonPlugins(binary: string, plugins: readonly string[]): string[] {
+  const dir = join(dirname(binary), 'plugins');
+  if (!existsSync(dir)) return [];
+  return plugins.filter((p) => p !== 'charon' && !existsSync(join(dir, `libstrongswan-${p}.so`)));
 }
 
 export class CharonError extends Error {
@@ -211,6 +225,9 @@ export class Charon {
     }
     const binary = this.opts.binary ?? findCharonBinary();
     if (!binary) throw new CharonError(`charon not found (looked in ${CHARON_CANDIDATES.join(', ')}); install strongswan-charon`);
+    // charon exits at once when a plugin it must load is missing, with the reason deep in its log: say it here.
+    const missing = missingCharonPlugins(binary, charonPlugins(this.kernelBackend, this.opts.extraPlugins));
+    if (missing.length > 0) throw new CharonError(`charon plugins not installed: ${missing.join(', ')} (${PLUGIN_PACKAGE_HINT})`);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     writeFileSync(this.confPath, renderStrongswanConf(this.opts), { mode: 0o600 });
     for (const f of ['charon.vici', 'charon.pid', 'charon.ctl']) rmSync(join(this.dir, f), { force: true });

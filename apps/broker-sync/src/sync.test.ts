@@ -136,6 +136,17 @@ describe('BrokerSync', () => {
     expect(without.teps().map((t) => t.metadata?.name)).toEqual(['cluster-b']);
   });
 
+  it('imports a peer (TunnelEndpoint and NatMapping) only once its gateway has published an Endpoint', async () => {
+    const broker = new FakeKubeApi();
+    const a = member('cluster-a', broker, '10.1.0.0/16', { externalCIDR: '10.250.0.0/24' });
+    await broker.client<Cluster>(ClusterResource).create(brokerCluster('cluster-b', '10.2.0.0/16'));
+    expect((await a.sync.syncOnce()).imported).toEqual([]);
+    expect([a.teps(), a.nms()]).toEqual([[], []]);
+    await broker.client<Endpoint>(EndpointResource).create(brokerEndpoint('cluster-b', '172.18.0.2'));
+    expect((await a.sync.syncOnce()).imported).toEqual(['cluster-b']);
+    expect([a.teps().length, a.nms().length]).toEqual([1, 1]);
+  });
+
   it('a steady state writes nothing (no resourceVersion moves on another pass)', async () => {
     const broker = new FakeKubeApi();
     const a = member('cluster-a', broker, '10.1.0.0/16');

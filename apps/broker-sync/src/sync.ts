@@ -269,7 +269,10 @@ export class BrokerSync {
         }
         const nm = desiredNatMapping(p, local, rp);
         const cur = existingNms.find((x) => x.metadata?.labels?.[REMOTE_CLUSTER_LABEL] === p.clusterId);
-        if (nm) await this.#writeNatMapping(cur, nm);
+        // Offered once the peer is imported (has an Endpoint); kept up to date afterwards.
+        if (nm) {
+          if (p.endpoint || cur) await this.#writeNatMapping(cur, nm);
+        }
         // No external CIDR (any more), or no pod CIDR of its family: nothing to offer.
         else if (cur) await o.local.natMappings.delete({ namespace: o.namespace, name: cur.metadata?.name ?? '' });
       } catch (e) {

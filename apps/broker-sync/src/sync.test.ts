@@ -147,6 +147,19 @@ describe('BrokerSync', () => {
     expect([a.teps().length, a.nms().length]).toEqual([1, 1]);
   });
 
+  it('works with the Broker as a namespace of a member cluster (nothing loops back)', async () => {
+    const shared = new FakeKubeApi();
+    const a = member('cluster-a', shared, '10.1.0.0/16', { api: shared });
+    const b = member('cluster-b', shared, '10.2.0.0/16');
+    await localEndpoint(a, '172.18.0.1');
+    await localEndpoint(b, '172.18.0.2');
+    await settle(a, b);
+    const clusters = shared.snapshot<Cluster>(ClusterResource).map((c) => `${c.metadata?.namespace}/${c.metadata?.name}`).sort();
+    expect(clusters).toEqual(['strait-broker/cluster-a', 'strait-broker/cluster-b', 'strait-system/cluster-a']);
+    expect(a.teps().map((t) => t.spec.remoteClusterID)).toEqual(['cluster-b']);
+    expect(b.teps().map((t) => t.spec.remoteClusterID)).toEqual(['cluster-a']);
+  });
+
   it('a steady state writes nothing (no resourceVersion moves on another pass)', async () => {
     const broker = new FakeKubeApi();
     const a = member('cluster-a', broker, '10.1.0.0/16');

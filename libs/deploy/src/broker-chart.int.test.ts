@@ -86,8 +86,8 @@ describe('charts/strait-broker installed into a real API server', () => {
     const del = await kubectlResult(east, ['-n', brokerNs, 'delete', 'cluster', 'west']);
     expect(del.ok).toBe(false);
     expect((await kubectl(admin, ['-n', brokerNs, 'get', 'cluster', 'west', '-o', `jsonpath={.metadata.labels.net\\.strait\\.io/origin-cluster}`])).trim()).toBe('west');
-    // The member deletes its own.
-    await kubectl(east, ['-n', brokerNs, 'delete', 'endpoint.net.strait.io', 'east']);
+    // Members do not delete (as in broker-sync's access model): a cluster's objects are removed by the Broker's admin.
+    expect((await kubectlResult(east, ['-n', brokerNs, 'delete', 'endpoint.net.strait.io', 'east'])).ok).toBe(false);
   });
 
   it('grants members nothing outside the Broker objects (SubjectAccessReview)', async () => {

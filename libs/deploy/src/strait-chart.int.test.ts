@@ -48,7 +48,7 @@ describe('charts/strait installed into a real API server', () => {
     }
     console.log(`helm install of ${objects.length} objects (+ CRDs): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const manifest = objects.map((o) => JSON.stringify(o)).join('\n');
-    const names = (await kubectl(admin, ['get', '-n', ns, '-o', 'name', '-f', '-'], { input: manifest })).trim().split('\n');
+    const names = (await kubectl(admin, ['get', '-o', 'name', '-f', '-'], { input: manifest })).trim().split('\n');
     expect(names).toHaveLength(objects.length);
     for (const crd of ['clusters', 'endpoints', 'gateways', 'natmappings', 'tunnelendpoints']) {
       await kubectl(admin, ['get', 'crd', `${crd}.net.strait.io`, '-o', 'name']);
@@ -86,11 +86,15 @@ describe('charts/strait installed into a real API server', () => {
       { verb: 'watch', group: 'net.strait.io', resource: 'endpoints', namespace: ns },
       { verb: 'get', group: 'coordination.k8s.io', resource: 'leases', name: `${release}-gateway`, namespace: ns },
       { verb: 'list', resource: 'nodes' },
+      { verb: 'watch', group: 'net.strait.io', resource: 'tunnelendpoints', namespace: ns },
+      { verb: 'create', group: 'events.k8s.io', resource: 'events', namespace: 'default' },
     ],
     'broker-sync': [
       { verb: 'create', group: 'net.strait.io', resource: 'tunnelendpoints', namespace: ns },
       { verb: 'delete', group: 'net.strait.io', resource: 'natmappings', namespace: ns },
       { verb: 'patch', group: 'net.strait.io', resource: 'clusters', namespace: ns },
+      { verb: 'patch', group: 'net.strait.io', resource: 'clusters', subresource: 'status', namespace: ns },
+      { verb: 'watch', group: 'net.strait.io', resource: 'endpoints', namespace: ns },
       { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', name: `${release}-broker-sync`, namespace: ns },
     ],
   };
@@ -119,8 +123,12 @@ describe('charts/strait installed into a real API server', () => {
       { verb: 'patch', resource: 'nodes' },
       { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', name: `${release}-gateway`, namespace: ns },
       { verb: 'create', group: 'net.strait.io', resource: 'endpoints', namespace: ns },
+      { verb: 'create', group: 'events.k8s.io', resource: 'events', namespace: 'kube-system' },
+      { verb: 'list', resource: 'pods', namespace: ns },
     ],
     'broker-sync': [
+      { verb: 'create', group: 'net.strait.io', resource: 'endpoints', namespace: ns },
+      { verb: 'list', resource: 'configmaps', namespace: ns },
       { verb: 'get', resource: 'secrets', name: `${release}-gateway-keys`, namespace: ns },
       { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', name: `${release}-gateway`, namespace: ns },
       { verb: 'patch', resource: 'pods', namespace: ns },

@@ -109,6 +109,8 @@ describe('charts/strait', { timeout: 60_000 }, () => {
     expect(tunnel.get('lease-name')).toBe('east-gateway');
     expect(tunnel.get('key-secret')).toBe('east-gateway-keys');
     expect(labeler.get('lease-name')).not.toBe(tunnel.get('lease-name'));
+    // route-agent's --lease-name is the gateway Lease it follows.
+    expect(flagsOf(objects, 'route-agent').get('lease-name')).toBe(tunnel.get('lease-name'));
   });
 
   it('renders non-default values: NodePort, ServiceMonitors, NATS credentials as files, extra and removed flags, existing Secrets', async () => {
@@ -120,6 +122,9 @@ describe('charts/strait', { timeout: 60_000 }, () => {
         {
           global: {
             logLevel: 'debug',
+            podCIDRs: ['10.1.0.0/16'],
+            serviceCIDRs: ['10.96.0.0/12'],
+            externalCIDR: '10.9.0.0/16',
             image: { registry: 'registry.example/strait', tag: '1.2.3' },
             serviceMonitor: { enabled: true, labels: { release: 'prom' } },
             nats: { url: 'nats://a:4222,nats://b:4222', user: 'strait', password: 'pw' },
@@ -167,6 +172,7 @@ describe('charts/strait', { timeout: 60_000 }, () => {
     const broker = flagsOf(objects, 'broker-sync');
     expect(broker.get('broker-kubeconfig')).toBe('/var/run/strait/broker/config');
     expect(broker.get('broker-namespace')).toBe('brokers');
+    expect([broker.get('pod-cidrs'), broker.get('service-cidrs'), broker.get('external-cidr')]).toEqual(['10.1.0.0/16', '10.96.0.0/12', '10.9.0.0/16']);
     const tunnelRole = findManifest(objects, 'Role', 'west-tunnel-operator') as KubeManifest & { rules: Array<{ resources: string[]; resourceNames?: string[] }> };
     expect(tunnelRole.rules.find((r) => r.resources.includes('secrets'))?.resourceNames).toEqual(['my-keys']);
   });
@@ -218,7 +224,7 @@ describe('charts/strait', { timeout: 60_000 }, () => {
     }
     const clusterRoles = objects.filter((o) => o.kind === 'ClusterRole') as Array<KubeManifest & { rules: Array<Record<string, string[]>> }>;
     expect(clusterRoles.map((r) => r.metadata.name)).toEqual(['strait-system-strait-route-agent']);
-    expect(clusterRoles[0]!.rules.flatMap((r) => r['resources'])).toEqual(['nodes', 'events']);
+    expect(clusterRoles[0]!.rules.flatMap((r) => r['resources'])).toEqual(['nodes']);
   });
 
   it('ships the dashboards as ConfigMaps labelled for the Grafana sidecar', async () => {

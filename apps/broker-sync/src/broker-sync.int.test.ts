@@ -21,7 +21,7 @@ import { startServiceProcess, type ServiceProcess } from '@strait/runtime/testin
 import { startControlPlane, type ClusterHandle, type ControlPlane } from '@strait/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installStraitCrds, applyBrokerAccess } from './testing/control-plane.ts';
-import { brokerCluster, brokerEndpoint } from './testing/fixtures.ts';
+import { brokerCluster, brokerEndpoint } from '@strait/broker/testing';
 
 /**
  * A Broker and three member clusters, each with its own kube-apiserver, NATS, and broker-sync running

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BrokerSyncMetrics } from './metrics.ts';
 import { BrokerSyncOperator } from './operator.ts';
 import { BrokerSync } from './sync.ts';
-import { brokerCluster, brokerEndpoint } from './testing/fixtures.ts';
+import { brokerCluster, brokerEndpoint } from '@strait/broker/testing';
 
 const logger = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<void>> = [];

@@ -15,7 +15,7 @@ import { useBus, useKubeApi, type ConfigValues, type ServiceContext, type Servic
 import type { configSpec } from './config.ts';
 import { BrokerSyncMetrics } from './metrics.ts';
 import { BrokerSyncOperator } from './operator.ts';
-import { OWNED_SELECTOR } from './peer.ts';
+import { OWNED_SELECTOR } from '@strait/broker';
 import { BrokerSync, FIELD_MANAGER } from './sync.ts';
 
 /** Wires the service once its configuration is valid (loaded lazily by main.ts, so a bad flag is answered at once). */

@@ -17,7 +17,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { BrokerSyncMetrics } from './metrics.ts';
 import { BrokerSync } from './sync.ts';
-import { brokerCluster, brokerEndpoint } from './testing/fixtures.ts';
+import { brokerCluster, brokerEndpoint } from '@strait/broker/testing';
 
 const logger = pino({ level: 'silent' });
 const NS = 'strait-system';

@@ -14,8 +14,18 @@ import {
 import { isNotFound, setCondition, type ConditionInput, type EventRecorder, type KubeObject, type ResourceClient } from '@strait/kube';
 import type { Logger } from 'pino';
 import type { BrokerSyncMetrics } from './metrics.ts';
-import { OWNED_SELECTOR, desiredNatMapping, desiredTunnelEndpoint, originOf, parseRemaps, parseRemote, renderRemaps, type LocalPlan, type RemotePeer } from './peer.ts';
-import { planRemaps } from './remap.ts';
+import {
+  OWNED_SELECTOR,
+  desiredNatMapping,
+  desiredTunnelEndpoint,
+  originOf,
+  parseRemaps,
+  parseRemote,
+  planRemaps,
+  renderRemaps,
+  type LocalPlan,
+  type RemotePeer,
+} from '@strait/broker';
 
 export const FIELD_MANAGER = 'strait-broker-sync';
 /** Cap of the retry backoff (workqueue and informers): a peer may need this long to write again after the Broker returns. */

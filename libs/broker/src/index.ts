@@ -1,0 +1,4 @@
+// @strait/broker: pure logic of the Broker exchange — checking a remote cluster's Broker objects, the
+// TunnelEndpoint and NatMapping produced from them, and the remapped pod CIDR plan (see docs/adr/0008).
+export * from './peer.ts';
+export * from './remap.ts';

@@ -1,0 +1,1 @@
+export { brokerCluster, brokerEndpoint } from './fixtures.ts';

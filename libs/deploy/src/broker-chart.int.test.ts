@@ -3,21 +3,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { examples, ORIGIN_CLUSTER_LABEL } from '@strait/api';
-import { sharedControlPlane } from '@strait/testing';
+import { startServiceProcess, type ServiceProcess } from '@strait/runtime/testing';
+import { freePort, sharedControlPlane } from '@strait/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHelm, valuesArgs } from './helm.ts';
 import { eventually, kubectl, kubectlResult, serviceAccountKubeconfig, serviceAccountMay } from './kube.ts';
-import { BROKER_CHART } from './paths.ts';
+import { BROKER_CHART, REPO_ROOT, STRAIT_CHART } from './paths.ts';
 
 const suffix = randomBytes(3).toString('hex');
 const brokerNs = `strait-broker-${suffix}`;
 const releaseNs = `strait-broker-rel-${suffix}`;
 const release = `broker${suffix}`;
-const VALUES = { brokerNamespace: brokerNs, members: [{ clusterID: 'east' }, { clusterID: 'west' }] };
+const VALUES = { brokerNamespace: brokerNs, members: [{ clusterID: 'east' }, { clusterID: 'west' }, { clusterID: 'north' }] };
+const localNs = `strait-broker-local-${suffix}`;
 const work = mkdtempSync(join(tmpdir(), 'strait-broker-it-'));
 let admin = '';
 let east = '';
 let west = '';
+const processes: ServiceProcess[] = [];
 
 function cluster(name: string, origin: string, clusterID = origin): string {
   const c = examples.cluster(name);
@@ -34,7 +37,8 @@ beforeAll(() => {
 
 afterAll(async () => {
   await runHelm(['uninstall', release, '-n', releaseNs, '--kubeconfig', admin, '--wait', '--timeout', '60s']).catch(() => undefined);
-  for (const ns of [brokerNs, releaseNs]) await kubectlResult(admin, ['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
+  for (const p of processes) await p.kill();
+  for (const ns of [brokerNs, releaseNs, localNs]) await kubectlResult(admin, ['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -97,5 +101,43 @@ describe('charts/strait-broker installed into a real API server', () => {
       expect(await serviceAccountMay(admin, brokerNs, m, { verb: 'create', group: 'net.strait.io', resource: 'clusters', namespace: 'default' })).toBe(false);
       expect(await serviceAccountMay(admin, brokerNs, m, { verb: 'create', group: 'net.strait.io', resource: 'tunnelendpoints', namespace: brokerNs })).toBe(false);
     }
+  });
+
+  it('broker-sync, with a member identity the chart made, exports its Cluster to the Broker without a refusal', async () => {
+    // The member cluster's side (here the same API server): every Strait CRD, as the strait chart installs them.
+    await kubectl(admin, ['apply', '--server-side', '--field-manager=strait-chart-test', '-f', join(STRAIT_CHART, 'crds')]);
+    await kubectl(admin, ['wait', '--for=condition=Established', '--timeout=60s', '-f', join(STRAIT_CHART, 'crds')]);
+    await kubectl(admin, ['create', 'namespace', localNs]);
+    const kubeconfig = await serviceAccountKubeconfig(admin, brokerNs, 'strait-member-north', join(work, 'north.kubeconfig'));
+    const proc = startServiceProcess(
+      join(REPO_ROOT, 'apps/broker-sync/src/main.ts'),
+      [
+        '--cluster-id=north',
+        `--kubeconfig=${admin}`,
+        `--namespace=${localNs}`,
+        `--broker-kubeconfig=${kubeconfig}`,
+        `--broker-namespace=${brokerNs}`,
+        '--pod-cidrs=10.30.0.0/16',
+        '--service-cidrs=10.31.0.0/16',
+        '--external-cidr=10.32.0.0/16',
+        `--probe-addr=127.0.0.1:${await freePort()}`,
+      ],
+      { env: { POD_NAME: 'broker-sync-north-0' } },
+    );
+    processes.push(proc);
+    const t0 = performance.now();
+    const origin = await eventually(
+      'north Cluster on the Broker',
+      async () => {
+        const r = await kubectlResult(admin, ['-n', brokerNs, 'get', 'cluster', 'north', '-o', `jsonpath={.metadata.labels.net\\.strait\\.io/origin-cluster}`]);
+        return r.ok && r.stdout.trim() !== '' ? r.stdout.trim() : undefined;
+      },
+      60_000,
+      () => (proc.stdout + proc.stderr).split('\n').slice(-12).join('\n'),
+    );
+    console.log(`broker-sync exported its Cluster to the Broker in ${(performance.now() - t0).toFixed(0)} ms`);
+    expect(origin).toBe('north');
+    expect(proc.stdout + proc.stderr).not.toMatch(/HTTP 403|is forbidden|denied request/i);
+    expect((await proc.stop()).code).toBe(0);
   });
 });

@@ -19,8 +19,9 @@ import { substituteVariables, vectorSelectors } from './promql.ts';
  * The dashboards against what the services really export. The chart is installed into the shared control
  * plane; every service runs as a process with the chart's flags: labeler-operator and broker-sync on the
  * host, tunnel-operator, natmapping-operator and route-agent in a scratch node (a network namespace with
- * the API server and NATS relayed in); tunnel-operator, natmapping-operator and the labeler use their
- * chart ServiceAccounts. A TunnelEndpoint and a NatMapping make the per-peer and per-mapping series exist.
+ * the API server and NATS relayed in); tunnel-operator, natmapping-operator, route-agent and the labeler
+ * use their chart ServiceAccounts and must log no refusal (broker-sync uses the admin's: no Broker is
+ * installed here). A TunnelEndpoint and a NatMapping make the per-peer and per-mapping series exist.
  * Debian's Prometheus scrapes them; promtool evaluates every panel query, and every selector must match.
  */
 
@@ -90,7 +91,8 @@ beforeAll(async () => {
     ...chartArgs(objects, 'natmapping-operator', { ...common, kubeconfig: await sa('natmapping-operator'), 'netns-name': gatewayNetns }),
   ], nodeEnv);
   withChartIdentity.push({ service: 'tunnel-operator', output: tunnel.output }, { service: 'natmapping-operator', output: natmapping.output });
-  node.run('route-agent', process.execPath, [main('route-agent'), ...chartArgs(objects, 'route-agent', { ...common, kubeconfig: admin })], nodeEnv);
+  const routeAgent = node.run('route-agent', process.execPath, [main('route-agent'), ...chartArgs(objects, 'route-agent', { ...common, kubeconfig: await sa('route-agent') })], nodeEnv);
+  withChartIdentity.push({ service: 'route-agent', output: routeAgent.output });
   targets.push(
     { service: 'tunnel-operator', address: `${node.nodeIp}:9101` },
     { service: 'natmapping-operator', address: `${node.nodeIp}:9103` },

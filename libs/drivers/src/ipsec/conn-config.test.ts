@@ -33,7 +33,7 @@ describe('IPsec connection config', () => {
       encap: true,
       local: { auth: 'psk', id: 'cluster-a' },
       remote: { auth: 'psk', id: 'cluster-b' },
-      children: { 'strait-cluster-b': { mode: 'tunnel', local_ts: ['10.1.0.0/16'], remote_ts: ['10.2.0.0/16', '10.96.0.0/12'], start_action: 'none', dpd_action: 'restart', close_action: 'none' } },
+      children: { 'strait-cluster-b': { mode: 'tunnel', local_ts: ['10.1.0.0/16'], remote_ts: ['10.2.0.0/16', '10.96.0.0/12'], start_action: 'none', dpd_action: 'clear', close_action: 'none' } },
     });
     expect(JSON.stringify(cfg)).not.toContain('not-used-by-conn-config');
   });

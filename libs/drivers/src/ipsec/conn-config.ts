@@ -46,9 +46,12 @@ export const ANY_REMOTE_ADDRS = ['0.0.0.0/0', '::/0'] as const;
  *    delete the old gateway's IKE_SA (and its CHILD_SA) for the same identity at once, without waiting for
  *    DPD; two SAs initiated at the same moment without INITIAL_CONTACT do not delete each other;
  *  - `close_action = none`: when the peer closes the CHILD_SA (its gateway released its role), the active
- *    gateway of that cluster initiates; re-creating it towards the old address would only reach a standby.
- * Dead peers are detected by DPD and the CHILD_SA restarted; keyingtries 0 keeps retrying until the peer
- * answers.
+ *    gateway of that cluster initiates; re-creating it towards the old address would only reach a standby;
+ *  - `dpd_action = clear`: charon replaces the old gateway's IKE_SA silently (no DELETE reaches the old
+ *    gateway), so the old gateway's DPD is what ends its stale SA; restarting it there would come with
+ *    INITIAL_CONTACT and take the peer back from the active gateway. Only the active gateway's operator
+ *    (re-)initiates: every status tick connects each peer, initiating when it has no SA.
+ * keyingtries 0 keeps an initiation retrying until the peer answers.
  */
 export function connConfig(peer: NormalizedPeer, opts: ConnOptions): ViciInput {
   const name = connName(peer.clusterId);
@@ -74,7 +77,7 @@ export function connConfig(peer: NormalizedPeer, opts: ConnOptions): ViciInput {
         remote_ts: peer.remoteSubnets.map((p) => p.text),
         esp_proposals: [...(opts.espProposals ?? DEFAULT_ESP_PROPOSALS)],
         start_action: 'none',
-        dpd_action: 'restart',
+        dpd_action: 'clear',
         close_action: 'none',
         rekey_time: '1h',
       },

@@ -70,14 +70,26 @@ describe('straitctl lab', () => {
   };
 
   it.each([
-    [['lab'], 'straitctl: lab: expects <up|status|logs SERVICE|down> (got 0 arguments)\n'],
-    [['lab', 'sideways'], 'straitctl: lab: action: invalid value "sideways": must be one of up, status, down, logs\n'],
+    [['lab'], 'straitctl: lab: expects <up|status|check|failover|logs SERVICE|down> (got 0 arguments)\n'],
+    [['lab', 'sideways'], 'straitctl: lab: action: invalid value "sideways": must be one of up, status, check, failover, down, logs\n'],
+    [['lab', 'up', '--driver=gre'], 'straitctl: lab: --driver: invalid value "gre": must be one of wireguard, ipsec, vxlan, mixed\n'],
+    [['lab', 'up', '--gateways=5'], 'straitctl: lab: --gateways: invalid value "5": must be a whole number from 1 to 4\n'],
+    [['lab', 'failover'], 'straitctl: lab: failover needs --cluster=C (e.g. --cluster=cluster-1)\n'],
     [['lab', 'up', '--clusters=0'], 'straitctl: lab: --clusters: invalid value "0": must be a whole number from 1 to 8\n'],
     [['lab', 'logs'], 'straitctl: lab: logs needs a SERVICE (one of tunnel-operator, natmapping-operator, route-agent, labeler-operator, broker-sync)\n'],
   ])('%j exits 2 with one line', async (argv, line) => {
     const r = await run(argv);
     expect(r.code).toBe(2);
     expect(r.err).toBe(line);
+  });
+
+  it('check and failover without a lab say how to start one', async () => {
+    for (const action of [['check'], ['failover', '--cluster=cluster-1']]) {
+      const r = await run(['lab', ...action]);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('no lab is running');
+      expect(r.err).toContain('npm run lab');
+    }
   });
 
   it('status without a lab says so', async () => {

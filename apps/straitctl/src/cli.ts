@@ -34,7 +34,8 @@ interface Command {
 }
 
 const OUTPUTS = ['text', 'json'] as const;
-const LAB_ACTIONS = ['up', 'status', 'down', 'logs'] as const;
+const LAB_ACTIONS = ['up', 'status', 'check', 'failover', 'down', 'logs'] as const;
+const LAB_DRIVERS = ['wireguard', 'ipsec', 'vxlan', 'mixed'] as const;
 
 const commands: Record<string, Command> = {
   version: {
@@ -49,15 +50,24 @@ const commands: Record<string, Command> = {
     },
   },
   lab: {
-    summary: 'the local multi-cluster lab: up, status, logs SERVICE, down',
-    usage: 'straitctl lab up [--clusters=N] | status [--json] | logs SERVICE [--cluster=C] [--lines=N] | down   (state in $STRAIT_LAB_DIR or <repo>/.lab)',
+    summary: 'the local multi-cluster lab: up, status, check, failover, logs SERVICE, down',
+    usage: [
+      'straitctl lab up [--clusters=N] [--driver=wireguard|ipsec|vxlan|mixed] [--overlap] [--gateways=G] [--workers=W]',
+      '       straitctl lab status [--json] | check [--json] | failover --cluster=C [--crash] [--json]',
+      '       straitctl lab logs SERVICE [--cluster=C] [--lines=N] | down   (state in $STRAIT_LAB_DIR or <repo>/.lab)',
+    ].join('\n'),
     options: {
       clusters: { type: 'string', default: '2' },
+      driver: { type: 'string', default: 'wireguard' },
+      overlap: { type: 'boolean', default: false },
+      gateways: { type: 'string', default: '2' },
+      workers: { type: 'string', default: '1' },
       json: { type: 'boolean', default: false },
       cluster: { type: 'string' },
+      crash: { type: 'boolean', default: false },
       lines: { type: 'string', default: '100' },
     },
-    positionals: { min: 1, max: 2, names: '<up|status|logs SERVICE|down>' },
+    positionals: { min: 1, max: 2, names: '<up|status|check|failover|logs SERVICE|down>' },
     async run({ values, positionals, io }) {
       const action = enumValue('action', positionals[0], LAB_ACTIONS);
       const lab = await import('@strait/lab');
@@ -65,9 +75,26 @@ const commands: Record<string, Command> = {
       try {
         switch (action) {
           case 'up':
-            return await lab.labUp(dir, { clusters: intValue('--clusters', values['clusters'], 1, 8) }, io);
+            return await lab.labUp(
+              dir,
+              {
+                clusters: intValue('--clusters', values['clusters'], 1, 8),
+                driver: enumValue('--driver', values['driver'], LAB_DRIVERS),
+                overlap: values['overlap'] === true,
+                gateways: intValue('--gateways', values['gateways'], 1, 4),
+                workers: intValue('--workers', values['workers'], 0, 8),
+              },
+              io,
+            );
           case 'status':
             return await lab.labStatus(dir, { json: values['json'] === true }, io);
+          case 'check':
+            return await lab.labCheck(dir, { json: values['json'] === true }, io);
+          case 'failover': {
+            const cluster = typeof values['cluster'] === 'string' ? values['cluster'] : undefined;
+            if (!cluster) throw new UsageError('failover needs --cluster=C (e.g. --cluster=cluster-1)');
+            return await lab.labFailover(dir, { cluster, crash: values['crash'] === true, json: values['json'] === true }, io);
+          }
           case 'down':
             return await lab.labDown(dir, io);
           case 'logs': {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { labDown, labLogs, labStatus, labUp } from './client.ts';
+import { labCheck, labDown, labFailover, labLogs, labStatus, labUp } from './client.ts';
+import { DEFAULT_LAB_OPTIONS } from './plan.ts';
 import { allPids, pidAlive, readState } from './state.ts';
 import { labFiles } from './paths.ts';
 
@@ -16,13 +17,25 @@ function capture() {
       cb();
     },
   });
-  return { stream, get text() { return text; } };
+  return {
+    stream,
+    get text() {
+      return text;
+    },
+  };
 }
+const io = (out = capture(), err = capture()) => ({ out, err, io: { stdout: out.stream, stderr: err.stream } });
 
-describe('straitctl lab (one member cluster)', () => {
+/**
+ * The default lab (a Broker, two clusters of two gateway nodes and one worker, every service a process in
+ * its node's namespace, joined through the Broker by broker-sync), then: status, pod-to-pod check, a
+ * graceful failover, the check again, down. Figures are printed, not asserted.
+ */
+describe('straitctl lab: default lab, check, failover, down', () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'strait-lab-e2e-')), 'lab');
   let pids: number[] = [];
   let netnsPrefix = '';
+  let controlPlaneDir = '';
   const labNamespaces = () =>
     execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
       .split('\n')
@@ -31,65 +44,90 @@ describe('straitctl lab (one member cluster)', () => {
 
   afterAll(async () => {
     // Whatever happened above, leave nothing behind.
-    await labDown(dir, { stdout: capture().stream, stderr: capture().stream });
+    await labDown(dir, io().io);
     rmSync(join(dir, '..'), { recursive: true, force: true });
   });
 
-  it('comes up with every service ready and prints where things are', async () => {
-    const out = capture();
-    const err = capture();
-    const code = await labUp(dir, { clusters: 1 }, { stdout: out.stream, stderr: err.stream });
-    expect(err.text).toBe('');
+  it('comes up joined through the Broker and prints clusters, gateways, tunnels and services', async () => {
+    const t = io();
+    const t0 = performance.now();
+    const code = await labUp(dir, DEFAULT_LAB_OPTIONS, t.io);
+    console.log(`[lab] up in ${((performance.now() - t0) / 1000).toFixed(1)} s\n${t.out.text}`);
+    expect(t.err.text).toBe('');
     expect(code).toBe(0);
-    expect(out.text).toContain('lab ready in');
-    expect(out.text).toMatch(/broker\s+broker\s+https:\/\/127\.0\.0\.1:\d+/);
-    for (const svc of ['tunnel-operator', 'natmapping-operator', 'route-agent', 'labeler-operator', 'broker-sync']) {
-      expect(out.text).toMatch(new RegExp(`cluster-1\\s+${svc}\\s+\\d+\\s+ready\\s+http://127\\.0\\.0\\.1:\\d+/metrics`));
+    expect(t.out.text).toContain('lab ready in');
+    expect(t.out.text).toMatch(/broker\s+broker\s+-\s+https:\/\/127\.0\.0\.1:\d+/);
+    for (const c of ['cluster-1', 'cluster-2']) {
+      expect(t.out.text).toMatch(new RegExp(`${c}\\s+${c}-g\\d\\s+strait-gateway-${c}-g\\d\\s+active`));
+      expect(t.out.text).toMatch(new RegExp(`${c}\\s+${c}-g\\d\\s+strait-gateway-${c}-g\\d\\s+standby`));
+      expect(t.out.text).toMatch(new RegExp(`${c}\\s+cluster-\\d\\s+wireguard\\s+172\\.31\\.0\\.\\d+:51820\\s+Connected`));
+      expect(t.out.text).toMatch(new RegExp(`${c}\\s+route-agent\\s+${c}-w1\\s+\\d+\\s+ready`));
+      expect(t.out.text).toMatch(new RegExp(`${c}\\s+broker-sync\\s+${c}-w1\\s+\\d+\\s+ready`));
     }
     const state = readState(labFiles(dir).state)!;
     pids = allPids(state);
     netnsPrefix = state.netnsPrefix ?? '';
-    // The gateway node's namespace, and the gateway namespace the tunnel-operator made in it.
-    expect(labNamespaces()).toEqual(expect.arrayContaining([`${netnsPrefix}-c1-gw1`]));
-    expect(pids.length).toBeGreaterThanOrEqual(5 + 4); // 5 services + etcd/apiserver ×2 + kcm + nats
+    controlPlaneDir = state.controlPlaneDir ?? '';
+    // Nodes, pods and gateway namespaces: 2 × (3 nodes + 3 pods + switch + 2 gateway namespaces) + WAN.
+    expect(labNamespaces().length).toBe(19);
+    // 2 × (2 tunnel-operator + 2 natmapping + 3 route-agent + labeler + broker-sync) + control planes.
+    expect(state.clusters.flatMap((c) => c.services).length).toBe(18);
   });
 
   it('reports the running lab instead of starting a second one', async () => {
-    const out = capture();
+    const t = io();
     const before = readState(labFiles(dir).state)!;
-    expect(await labUp(dir, { clusters: 3 }, { stdout: out.stream, stderr: capture().stream })).toBe(0);
-    expect(out.text).toContain('A lab is already running');
+    expect(await labUp(dir, { ...DEFAULT_LAB_OPTIONS, clusters: 3 }, t.io)).toBe(0);
+    expect(t.out.text).toContain('A lab is already running');
     expect(readState(labFiles(dir).state)!.daemonPid).toBe(before.daemonPid);
   });
 
-  it('status --json says ready; a service metrics endpoint serves conventional metrics', async () => {
-    const out = capture();
-    expect(await labStatus(dir, { json: true }, { stdout: out.stream, stderr: capture().stream })).toBe(0);
-    const status = JSON.parse(out.text) as { running: boolean; phase: string; services: Array<{ ready: boolean; probe: string }> };
+  it('status --json: every service ready, two Connected tunnels per direction pair', async () => {
+    const t = io();
+    expect(await labStatus(dir, { json: true }, t.io)).toBe(0);
+    const status = JSON.parse(t.out.text) as { running: boolean; phase: string; services: Array<{ ready: boolean; probe: string }>; clusters: Array<{ tunnels: Array<{ phase: string }> }> };
     expect(status.running).toBe(true);
     expect(status.phase).toBe('ready');
     expect(status.services.every((s) => s.ready)).toBe(true);
+    expect(status.clusters.flatMap((c) => c.tunnels).map((x) => x.phase)).toEqual(['Connected', 'Connected']);
     const metrics = await (await fetch(`${status.services[0]!.probe}/metrics`)).text();
     expect(metrics).toContain('process_resident_memory_bytes');
-    expect(metrics).toContain('strait_build_info');
   });
 
-  it('shows a service log and names the services when asked for an unknown one', async () => {
-    const out = capture();
-    expect(labLogs(dir, 'route-agent', { lines: 5 }, { stdout: out.stream, stderr: capture().stream })).toBe(0);
-    expect(out.text).toContain('"msg":"started"');
-    expect(out.text).not.toMatch(/"natsPassword":"(?!\[redacted\])/);
-    const err = capture();
-    expect(labLogs(dir, 'nope', { lines: 5 }, { stdout: capture().stream, stderr: err.stream })).toBe(1);
-    expect(err.text).toContain('Services: ');
+  it('check: a pod of each cluster reaches a pod of the other', async () => {
+    const t = io();
+    const code = await labCheck(dir, { json: false }, t.io);
+    console.log(`[lab] check\n${t.out.text}`);
+    expect(code).toBe(0);
+    expect(t.out.text).toContain('All 2 pod-to-pod paths work.');
   });
 
-  it('down ends every process and removes every file it made', async () => {
-    const out = capture();
-    expect(await labDown(dir, { stdout: out.stream, stderr: capture().stream })).toBe(0);
-    expect(out.text).toMatch(/Lab stopped: \d+ processes ended/);
+  it('graceful failover of cluster-1: a new active gateway, the peers re-pointed, the check passes again', async () => {
+    const t = io();
+    expect(await labFailover(dir, { cluster: 'cluster-1', crash: false, json: true }, t.io)).toBe(0);
+    const r = JSON.parse(t.out.text) as { from: string; to: string; newActiveMs: number; tunnelsMs: number };
+    console.log(`[lab] graceful failover ${r.from} → ${r.to}: new active after ${r.newActiveMs} ms, tunnels Connected after ${r.tunnelsMs} ms`);
+    expect(r.to).not.toBe(r.from);
+    const c = io();
+    const code = await labCheck(dir, { json: true }, c.io);
+    console.log(`[lab] check after failover: ${c.out.text}`);
+    expect(code).toBe(0);
+  });
+
+  it('shows a service log', () => {
+    const t = io();
+    expect(labLogs(dir, 'broker-sync', { lines: 5 }, t.io)).toBe(0);
+    expect(t.out.text).not.toMatch(/"natsPassword":"(?!\[redacted\])/);
+  });
+
+  it('down ends every process and removes every namespace and file it made', async () => {
+    const t = io();
+    expect(await labDown(dir, t.io)).toBe(0);
+    console.log(`[lab] down\n${t.out.text}`);
+    expect(t.out.text).toMatch(/Lab stopped: \d+ processes ended/);
     expect(pids.filter(pidAlive)).toEqual([]);
     expect(existsSync(dir)).toBe(false);
+    expect(controlPlaneDir === '' || !existsSync(controlPlaneDir)).toBe(true);
     expect(labNamespaces()).toEqual([]);
   });
 });

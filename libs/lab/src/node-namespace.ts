@@ -26,11 +26,16 @@ export class NodeNamespace {
     this.logFile = logFile;
   }
 
-  /** Creates the namespace with loopback up, and relays: `inward` host ports → namespace, `outward` namespace ports → host. */
-  async create(opts: { inward: number[]; outward: number[] }): Promise<void> {
+  /**
+   * Creates the namespace with loopback up (unless `exists`: a node of the lab's topology), and relays:
+   * `inward` host ports → namespace, `outward` namespace ports → host.
+   */
+  async create(opts: { inward: number[]; outward: number[]; exists?: boolean }): Promise<void> {
     mkdirSync(this.relayDir, { recursive: true, mode: 0o700 });
-    await run('ip', ['netns', 'add', this.name]);
-    await run('ip', ['link', 'set', 'lo', 'up'], { netns: this.name });
+    if (!opts.exists) {
+      await run('ip', ['netns', 'add', this.name]);
+      await run('ip', ['link', 'set', 'lo', 'up'], { netns: this.name });
+    }
     const sock = (dir: 'in' | 'out', port: number) => join(this.relayDir, `${this.name}-${dir}-${port}.sock`);
     const mappings: string[] = [];
     for (const port of opts.inward) {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { LAB_SERVICES, serviceArgs } from './services.ts';
+import { LAB_SERVICES, SERVICE_PLACEMENT, serviceArgs } from './services.ts';
 
 describe('serviceArgs', () => {
-  const base = { cluster: 'cluster-1', probePort: 9999, kubeconfig: '/k', brokerKubeconfig: '/b', nodeName: 'cluster-1-gw-1', gatewayNetns: 'slab-c1-sn', stateDir: '/lab/nodes/c1' };
+  const base = { cluster: 'cluster-1', probePort: 9999, kubeconfig: '/k', brokerKubeconfig: '/b', nodeName: 'cluster-1-g1' };
+  const gateway = { ...base, gatewayNetns: 'slab-cluster-1-g1-sn', podName: 'strait-gateway-cluster-1-g1', endpointIp: '172.31.0.2', podCidr: '10.1.0.0/16', stateDir: '/lab/nodes/g1' };
 
   it('gives every service its cluster, kubeconfig and a loopback probe address', () => {
     for (const service of LAB_SERVICES) {
@@ -20,12 +21,30 @@ describe('serviceArgs', () => {
     expect(args.some((a) => a.startsWith('--nats-password='))).toBe(false);
   });
 
-  it('points broker-sync at the Broker and node-local services at their node', () => {
-    expect(serviceArgs({ ...base, service: 'broker-sync' })).toContain('--broker-kubeconfig=/b');
-    expect(serviceArgs({ ...base, service: 'tunnel-operator' })).toEqual(
-      expect.arrayContaining(['--node-name=cluster-1-gw-1', '--netns-name=slab-c1-sn', '--state-dir=/lab/nodes/c1']),
+  it('gives the tunnel-operator its pod identity, gateway namespace, WAN address, pod CIDR and health-check address', () => {
+    expect(serviceArgs({ ...gateway, service: 'tunnel-operator' })).toEqual(
+      expect.arrayContaining([
+        '--node-name=cluster-1-g1',
+        '--pod-name=strait-gateway-cluster-1-g1',
+        '--netns-name=slab-cluster-1-g1-sn',
+        '--state-dir=/lab/nodes/g1',
+        '--pod-cidrs=10.1.0.0/16',
+        '--health-check-ip=10.1.255.254',
+        '--endpoint-ip=172.31.0.2',
+      ]),
     );
-    expect(serviceArgs({ ...base, service: 'natmapping-operator' })).toContain('--netns-name=slab-c1-sn');
+    expect(serviceArgs({ ...gateway, service: 'natmapping-operator' })).toContain('--netns-name=slab-cluster-1-g1-sn');
+  });
+
+  it('broker-sync joins through the Broker with its member identity and writes its Cluster from the CIDRs', () => {
+    expect(serviceArgs({ ...gateway, service: 'broker-sync', serviceCidr: '10.96.0.0/16' })).toEqual(
+      expect.arrayContaining(['--broker-kubeconfig=/b', '--pod-cidrs=10.1.0.0/16', '--service-cidrs=10.96.0.0/16']),
+    );
     expect(serviceArgs({ ...base, service: 'labeler-operator' }).some((a) => a.startsWith('--node-name'))).toBe(false);
+  });
+
+  it('places gateway services on gateway nodes, the route-agent on every node, the rest once per cluster', () => {
+    expect(LAB_SERVICES.filter((s) => SERVICE_PLACEMENT[s] === 'gateway')).toEqual(['tunnel-operator', 'natmapping-operator']);
+    expect(SERVICE_PLACEMENT['route-agent']).toBe('node');
   });
 });

@@ -1,27 +1,44 @@
 import { join } from 'node:path';
 import { REPO_ROOT } from './paths.ts';
+import { healthCheckIpOf } from './plan.ts';
 
 /** The Strait services the lab runs for every member cluster, in start order. */
 export const LAB_SERVICES = ['tunnel-operator', 'natmapping-operator', 'route-agent', 'labeler-operator', 'broker-sync'] as const;
 export type LabService = (typeof LAB_SERVICES)[number];
+
+/** Where a service runs: on every gateway node, on every node, or once per cluster (a Deployment's single replica). */
+export const SERVICE_PLACEMENT: Readonly<Record<LabService, 'gateway' | 'node' | 'cluster'>> = {
+  'tunnel-operator': 'gateway',
+  'natmapping-operator': 'gateway',
+  'route-agent': 'node',
+  'labeler-operator': 'cluster',
+  'broker-sync': 'cluster',
+};
 
 export interface ServiceLaunch {
   service: LabService;
   cluster: string;
   probePort: number;
   kubeconfig: string;
+  /** broker-sync: this cluster's member identity on the Broker. */
   brokerKubeconfig: string;
   nats?: { url: string; user: string; passwordFile: string };
-  /** Node the process stands for (gateway services run on gateway nodes). */
+  /** Node the process stands for. */
   nodeName: string;
-  /** The gateway network namespace of that node (names are global on one machine). */
-  gatewayNetns: string;
-  /** Private directory of the node's tunnel daemons. */
-  stateDir: string;
+  /** The node's address on the node network. */
+  nodeIp?: string;
+  /** Gateway nodes: the gateway network namespace (names are global on one machine). */
+  gatewayNetns?: string;
+  /** Gateway nodes: the tunnel-operator replica's pod name. */
+  podName?: string;
+  /** Gateway nodes: the WAN address the peers reach. */
+  endpointIp?: string;
+  /** The cluster's pod CIDR and service CIDR. */
+  podCidr?: string;
+  serviceCidr?: string;
+  /** Gateway nodes: private directory of the node's tunnel daemons. */
+  stateDir?: string;
 }
-
-/** Services that run on the node itself (hostNetwork), inside the node's namespace in the lab. */
-export const NODE_LOCAL_SERVICES: ReadonlySet<LabService> = new Set(['tunnel-operator', 'natmapping-operator', 'route-agent']);
 
 export function serviceMain(service: LabService): string {
   return join(REPO_ROOT, 'apps', service, 'src', 'main.ts');
@@ -39,18 +56,28 @@ export function serviceArgs(l: ServiceLaunch): string[] {
   if (l.nats) args.push(`--nats-url=${l.nats.url}`, `--nats-user=${l.nats.user}`, `--nats-password-file=${l.nats.passwordFile}`);
   switch (l.service) {
     case 'tunnel-operator':
-      args.push(`--node-name=${l.nodeName}`, `--pod-name=${l.nodeName}`, `--netns-name=${l.gatewayNetns}`, `--state-dir=${l.stateDir}`);
+      args.push(`--node-name=${l.nodeName}`, `--pod-name=${l.podName ?? l.nodeName}`);
+      if (l.gatewayNetns) args.push(`--netns-name=${l.gatewayNetns}`);
+      if (l.stateDir) args.push(`--state-dir=${l.stateDir}`);
+      if (l.podCidr) args.push(`--pod-cidrs=${l.podCidr}`, `--health-check-ip=${healthCheckIpOf(l.podCidr)}`);
+      if (l.endpointIp) args.push(`--endpoint-ip=${l.endpointIp}`);
+      // The lab machine may have no WireGuard kernel module; wireguard-go works everywhere.
+      args.push('--wireguard-implementation=wireguard-go', '--status-interval=1s');
       break;
     case 'natmapping-operator':
-      args.push(`--node-name=${l.nodeName}`, `--netns-name=${l.gatewayNetns}`);
+      args.push(`--node-name=${l.nodeName}`);
+      if (l.gatewayNetns) args.push(`--netns-name=${l.gatewayNetns}`);
       break;
     case 'route-agent':
       args.push(`--node-name=${l.nodeName}`);
+      if (l.nodeIp) args.push(`--node-ip=${l.nodeIp}`);
       break;
     case 'broker-sync':
-      args.push(`--broker-kubeconfig=${l.brokerKubeconfig}`);
+      args.push(`--broker-kubeconfig=${l.brokerKubeconfig}`, `--pod-name=broker-sync-${l.cluster}`, '--heartbeat-interval=5s');
+      if (l.podCidr) args.push(`--pod-cidrs=${l.podCidr}`, `--service-cidrs=${l.serviceCidr ?? '10.96.0.0/16'}`);
       break;
     case 'labeler-operator':
+      args.push(`--pod-name=labeler-operator-${l.cluster}`);
       break;
   }
   return args;

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { LabOptions } from './plan.ts';
 
 export type LabPhase = 'starting' | 'ready' | 'failed' | 'stopping';
 
@@ -9,6 +10,33 @@ export interface ServiceState {
   /** http://127.0.0.1:<port> serving /livez /readyz /metrics */
   probe: string;
   log: string;
+  /** The node whose network namespace it runs in (unset: the host). */
+  node?: string;
+  /** Times the lab restarted it after it exited (as a kubelet restarts a container). */
+  restarts?: number;
+}
+
+export interface LabNodeState {
+  name: string;
+  cluster: string;
+  role: 'gateway' | 'worker';
+  netns: string;
+  /** Node-network address (the Node's InternalIP). */
+  ip: string;
+  /** Gateway nodes: the WAN attachment (address and interface inside the node namespace). */
+  wan?: { ip: string; ifname: string };
+  /** Gateway nodes: the gateway network namespace the tunnel-operator adopts. */
+  gatewayNetns?: string;
+  /** Gateway nodes: the tunnel-operator replica's pod name (its identity in the gateway Lease). */
+  gatewayPod?: string;
+}
+
+export interface LabPodState {
+  name: string;
+  cluster: string;
+  node: string;
+  netns: string;
+  ip: string;
 }
 
 export interface ClusterState {
@@ -16,6 +44,8 @@ export interface ClusterState {
   role: 'broker' | 'member';
   server: string;
   kubeconfig: string;
+  /** Member clusters: the pod CIDR. */
+  podCidr?: string;
   pids: number[];
   services: ServiceState[];
 }
@@ -29,7 +59,9 @@ export interface LabState {
   error?: string;
   dir: string;
   controlPlaneDir?: string;
-  options: { clusters: number };
+  options: LabOptions;
+  nodes: LabNodeState[];
+  pods: LabPodState[];
   nats?: { url: string; user: string; passwordFile: string };
   /** Prefix of every network namespace the lab made (removed by `lab down`). */
   netnsPrefix?: string;
@@ -42,7 +74,7 @@ export function readState(file: string): LabState | undefined {
   if (!existsSync(file)) return undefined;
   try {
     const s = JSON.parse(readFileSync(file, 'utf8')) as LabState;
-    return s.version === 1 ? s : undefined;
+    return s.version === 1 ? { ...s, nodes: s.nodes ?? [], pods: s.pods ?? [] } : undefined;
   } catch {
     return undefined;
   }

@@ -4,7 +4,7 @@ export { labDir, labFiles, REPO_ROOT, type LabFiles } from './paths.ts';
 export { readState, pidAlive, allPids, type LabState, type ClusterState, type ServiceState, type LabPhase, type LabNodeState, type LabPodState } from './state.ts';
 export { LAB_SERVICES, serviceArgs, type LabService } from './services.ts';
 export { LabDaemon, memberNames, BROKER, BROKER_NAMESPACE } from './daemon.ts';
-export { labUp, labDown, labStatus, labLogs, labCheck, labFailover, collectStatus, missingCommands, LabError, type LabIO, type FailoverResult } from './client.ts';
+export { labUp, labDown, labStatus, labLogs, labCheck, labFailover, collectStatus, missingCommands, LAB_COMMANDS, LabError, type LabIO, type FailoverResult } from './client.ts';
 export { DEFAULT_LAB_OPTIONS, LAB_DRIVERS, labOptionProblems, labTopologySpec, type LabOptions, type LabDriver } from './plan.ts';
 export { planProbes, parsePing, type ProbeResult } from './check.ts';
 export { viewCluster, viewMembers, type ClusterView } from './cluster-view.ts';

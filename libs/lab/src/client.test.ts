@@ -30,3 +30,30 @@ describe('lab prerequisites', () => {
     await expect(labFailover(join(dir, 'none'), { cluster: 'cluster-1', crash: false }, io)).rejects.toThrow(/no lab is running/);
   });
 });
+
+describe('lab logs', () => {
+  it('shows every process log of a service (one per node) and lists the services when asked for an unknown one', async () => {
+    const { mkdirSync } = await import('node:fs');
+    const { labLogs } = await import('./client.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'strait-lab-logs-'));
+    try {
+      mkdirSync(join(dir, 'logs', 'cluster-1'), { recursive: true });
+      writeFileSync(join(dir, 'logs', 'cluster-1', 'route-agent-cluster-1-g1.log'), 'g1 line\n');
+      writeFileSync(join(dir, 'logs', 'cluster-1', 'route-agent-cluster-1-w1.log'), 'w1 line\n');
+      writeFileSync(join(dir, 'logs', 'cluster-1', 'broker-sync.log'), 'sync line\n');
+      writeFileSync(join(dir, 'logs', 'cluster-1', 'cluster-1-g1-relay.log'), 'relay\n');
+      let out = '';
+      const cap = { stdout: new Writable({ write: (c, _e, cb) => ((out += String(c)), cb()) }), stderr: new Writable({ write: (c, _e, cb) => ((out += String(c)), cb()) }) };
+      expect(labLogs(dir, 'route-agent', { lines: 5 }, cap)).toBe(0);
+      expect(out).toContain('g1 line');
+      expect(out).toContain('w1 line');
+      expect(out).not.toContain('sync line');
+      out = '';
+      expect(labLogs(dir, 'nope', { lines: 5 }, cap)).toBe(1);
+      expect(out).toMatch(/Services: .*route-agent/);
+      expect(out).toContain('broker-sync');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

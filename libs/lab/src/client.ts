@@ -223,9 +223,15 @@ export function labLogs(dir: string, service: string, opts: { cluster?: string; 
     return 1;
   }
   const clusters = readdirSync(files.logs).filter((c) => statSync(join(files.logs, c)).isDirectory() && (!opts.cluster || c === opts.cluster));
-  const found = clusters.map((c) => join(files.logs, c, `${service}.log`)).filter(existsSync);
+  // One log per process: `<service>.log` (once per cluster) or `<service>-<node>.log` (per node).
+  const found = clusters.flatMap((c) =>
+    readdirSync(join(files.logs, c))
+      .filter((f) => f === `${service}.log` || (f.startsWith(`${service}-${c}-`) && f.endsWith('.log')))
+      .sort()
+      .map((f) => join(files.logs, c, f)),
+  );
   if (found.length === 0) {
-    const known = [...new Set(clusters.flatMap((c) => readdirSync(join(files.logs, c)).map((f) => f.replace(/\.log$/, ''))))];
+    const known = [...new Set(clusters.flatMap((c) => readdirSync(join(files.logs, c)).map((f) => f.replace(/\.log$/, '').replace(new RegExp(`-${c}-.*$`), ''))))];
     io.stderr.write(`No log for "${service}"${opts.cluster ? ` in ${opts.cluster}` : ''}. Services: ${known.join(', ') || 'none'}\n`);
     return 1;
   }

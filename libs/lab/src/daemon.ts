@@ -26,6 +26,10 @@ export const BROKER_NAMESPACE = 'strait-broker';
 export const BROKER_ACCESS_MANIFEST = join(REPO_ROOT, 'apps', 'broker-sync', 'manifests', 'broker-access.yaml');
 /** How long a service that exited waits before the lab starts it again (a kubelet's restart). */
 const RESTART_DELAY_MS = 2_000;
+/** A service gets this long after its start before its liveness probe counts. */
+const LIVENESS_INITIAL_DELAY_MS = 60_000;
+/** V8 heap limit of every service process (MiB). */
+const SERVICE_HEAP_MB = 384;
 
 const ServiceResource = { group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true } as const satisfies ResourceDescriptor;
 
@@ -191,7 +195,8 @@ export class LabDaemon {
       const spec = {
         name: `${p.cluster}/${p.service}${several ? `@${p.node.name}` : ''}`,
         command: nodeBinary(),
-        args: serviceArgs({
+        // A memory limit, as a Pod would have: a runaway process fails and is restarted instead of starving the machine.
+        args: [`--max-old-space-size=${SERVICE_HEAP_MB}`, ...serviceArgs({
           service: p.service,
           cluster: p.cluster,
           probePort,
@@ -206,7 +211,7 @@ export class LabDaemon {
           podCidr: topo.cluster(p.cluster).podCIDR,
           serviceCidr: DEFAULT_SERVICE_CIDR,
           stateDir: join(this.files.dir, 'nodes', p.node.name),
-        }),
+        })],
         logFile: log,
       };
       const st: ServiceState = { name: p.service, cluster: p.cluster, node: p.node.name, pid: undefined, probe: `http://127.0.0.1:${probePort}`, log, restarts: 0 };
@@ -220,7 +225,7 @@ export class LabDaemon {
     let ready = 0;
     await Promise.all(
       started.map(async (s) => {
-        await s.proc.waitReady(async () => (await fetch(`${s.state.probe}/readyz`)).ok, { timeoutMs: 240_000 });
+        await this.waitServiceReady(s, Date.now() + 240_000);
         ready++;
         if (ready % 5 === 0 || ready === started.length) this.progress(`services ready: ${ready}/${started.length}`);
       }),
@@ -232,12 +237,55 @@ export class LabDaemon {
     this.progress(`lab ready in ${((Date.now() - this.t0) / 1000).toFixed(1)} s`);
   }
 
+  /** Waits until the service answers /readyz, following it across restarts (a crash before ready is retried until the deadline). */
+  private async waitServiceReady(s: Supervised, deadline: number): Promise<void> {
+    for (;;) {
+      const proc = s.proc;
+      try {
+        await proc.waitReady(async () => (await fetch(`${s.state.probe}/readyz`, { signal: AbortSignal.timeout(5_000) })).ok, { timeoutMs: Math.max(1_000, deadline - Date.now()) });
+        return;
+      } catch (err) {
+        if (proc.running || Date.now() > deadline || this.stopping) throw err;
+        // It exited: the supervisor starts it again after RESTART_DELAY_MS.
+        while (s.proc === proc && Date.now() < deadline && !this.stopping) await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  /**
+   * Liveness, as a kubelet's probe: /livez every 5 s (3 s timeout) once the process is 60 s old; after 3
+   * failures in a row the process is killed, and restarted like any process that exits.
+   */
+  private watchLiveness(s: Supervised, proc: ManagedProcess): void {
+    let failures = 0;
+    const startedAt = Date.now();
+    const timer = setInterval(() => {
+      if (this.stopping || s.proc !== proc || !proc.running) {
+        clearInterval(timer);
+        return;
+      }
+      if (Date.now() - startedAt < LIVENESS_INITIAL_DELAY_MS) return;
+      void fetch(`${s.state.probe}/livez`, { signal: AbortSignal.timeout(3_000) })
+        .then((r) => (r.ok ? 0 : 1), () => 1)
+        .then((failed) => {
+          failures = failed ? failures + 1 : 0;
+          if (failures >= 3 && s.proc === proc && proc.running && !this.stopping) {
+            clearInterval(timer);
+            this.progress(`${s.spec.name} failed its liveness probe 3 times (pid ${proc.pid}); killing it`);
+            proc.killNow();
+          }
+        });
+    }, 5_000);
+    timer.unref();
+  }
+
   /** Starts (or restarts) one service; when it exits while the lab runs, it is started again. */
   private startSupervised(s: Supervised): void {
     const proc = s.node ? s.node.process(s.spec) : new ManagedProcess(s.spec);
     proc.start();
     s.proc = proc;
     s.state.pid = proc.pid;
+    this.watchLiveness(s, proc);
     void proc.exited.then((status) => {
       if (this.stopping || s.proc !== proc) return;
       this.progress(`${s.spec.name} exited (${JSON.stringify(status)}); restarting it in ${RESTART_DELAY_MS / 1000} s`);

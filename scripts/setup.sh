@@ -14,7 +14,7 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 APT_PACKAGES=(
   iproute2 nftables iptables iputils-ping procps psmisc time openssl curl ca-certificates
   wireguard-go wireguard-tools
-  strongswan-charon strongswan-swanctl libcharon-extra-plugins
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
   iperf3
   prometheus
 )

@@ -150,11 +150,11 @@ export class TwoClusterLab<C extends LabClusterBase = LabClusterBase> {
     const netns = new IpNetns(execRunner());
     for (const c of this.clusters) for (const node of c.info.gateways) await netns.ensure(this.gatewayNetns(node.name));
     for (const c of this.clusters) for (const node of c.info.gateways) this.startOperator(node.name);
-    for (const c of this.clusters) for (const node of c.info.gateways) await this.operators.get(node.name)?.waitFor(/"msg":"started"/);
+    for (const c of this.clusters) for (const node of c.info.gateways) await this.operators.get(node.name)?.waitFor(/"msg":"started"/, 180_000);
     for (const c of this.clusters) await until(`a leader in cluster ${c.name}`, async () => (await this.holder(c.name)) || undefined, 30_000);
     if (withAgents) {
       for (const c of this.clusters) for (const node of c.info.nodes) this.startRouteAgentProcess(node.name);
-      for (const p of this.routeAgents.values()) await p.waitFor(/"msg":"routes (programmed|adopted unchanged)"/);
+      for (const p of this.routeAgents.values()) await p.waitFor(/"msg":"routes (programmed|adopted unchanged)"/, 180_000);
     }
   }
 

@@ -10,10 +10,10 @@ import { gatewayKeySecret } from './keys.ts';
 import { NodeNamespace } from './node-namespace.ts';
 import { STRAIT_NAMESPACE } from './constants.ts';
 import { FIELD_MANAGER, installStrait } from './install.ts';
-import { gatewayPodObject, gatewayPodStatus, gatewayServiceObject, nodeObject, nodeStatus } from './kube-objects.ts';
+import { gatewayPodObject, runningPodStatus, gatewayServiceObject, nodeObject, nodeStatus, servicePodObject } from './kube-objects.ts';
 import { labFiles, nodeBinary, REPO_ROOT, type LabFiles } from './paths.ts';
 import { labTopologySpec, memberNames, type LabOptions } from './plan.ts';
-import { LAB_SERVICES, SERVICE_PLACEMENT, serviceArgs, type LabService } from './services.ts';
+import { LAB_SERVICES, SERVICE_PLACEMENT, replicaPodName, serviceArgs, type LabService } from './services.ts';
 import { writeState, type LabNodeState, type LabState, type ServiceState } from './state.ts';
 
 export interface LabDaemonOptions extends LabOptions {
@@ -168,6 +168,17 @@ export class LabDaemon {
         for (const node of on) placements.push({ cluster: name, service, node });
       }
     }
+    // A Pod object for every other replica too (Running, Ready), as its DaemonSet or Deployment would leave it.
+    await Promise.all(
+      members.map(async (name) => {
+        const pods = new CrClient<KubeObject>(cp.cluster(name).kubeConfig(), PodResource);
+        for (const p of placements.filter((x) => x.cluster === name && x.service !== 'tunnel-operator')) {
+          const pod = await pods.create(servicePodObject(replicaPodName(p.service, p.cluster, p.node.name), p.service, p.node, STRAIT_NAMESPACE) as KubeObject);
+          await pods.updateStatus({ ...pod, status: runningPodStatus(p.node) } as KubeObject);
+        }
+      }),
+    );
+    this.progress(`Pod objects written for ${placements.length} service replicas`);
     const ports = await freePorts(placements.length);
     const natsPort = cp.nats ? Number(new URL(cp.nats.url).port) : undefined;
     const brokerPort = Number(new URL(broker.server).port);
@@ -308,7 +319,7 @@ export class LabDaemon {
       await nodes.updateStatus({ ...created, status: nodeStatus(n) } as KubeObject);
       if (n.gatewayPod) {
         const pod = await pods.create(gatewayPodObject(n, STRAIT_NAMESPACE) as KubeObject);
-        await pods.updateStatus({ ...pod, status: gatewayPodStatus(n) } as KubeObject);
+        await pods.updateStatus({ ...pod, status: runningPodStatus(n) } as KubeObject);
       }
     }
     await new CrClient<KubeObject>(kc, ServiceResource).create(gatewayServiceObject(STRAIT_NAMESPACE) as KubeObject);

@@ -55,7 +55,7 @@ export function gatewayPodObject(n: LabNodeState, namespace: string): Record<str
   };
 }
 
-export function gatewayPodStatus(n: LabNodeState, now = new Date()): Record<string, unknown> {
+export function runningPodStatus(n: LabNodeState, now = new Date()): Record<string, unknown> {
   const t = now.toISOString();
   return {
     phase: 'Running',
@@ -82,5 +82,19 @@ export function gatewayServiceObject(namespace: string): Record<string, unknown>
         { name: 'ike-natt', protocol: 'UDP', port: 4500, targetPort: 4500 },
       ],
     },
+  };
+}
+
+/**
+ * The Pod object of another service replica (natmapping-operator, route-agent, labeler-operator,
+ * broker-sync): on its node, hostNetwork (in the lab every process shares its node's network namespace),
+ * tolerating every taint, labelled `app.kubernetes.io/name=strait-<service>`.
+ */
+export function servicePodObject(name: string, service: string, n: LabNodeState, namespace: string): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels: { [GATEWAY_APP_LABEL]: `strait-${service}`, 'app.kubernetes.io/instance': 'strait' } },
+    spec: { nodeName: n.name, hostNetwork: true, tolerations: [{ operator: 'Exists' }], containers: [{ name: service, image: `strait/${service}:lab` }] },
   };
 }

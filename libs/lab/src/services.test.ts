@@ -48,3 +48,12 @@ describe('serviceArgs', () => {
     expect(SERVICE_PLACEMENT['route-agent']).toBe('node');
   });
 });
+
+describe('replicaPodName', () => {
+  it('names gateway replicas after the gateway, node services per node and cluster services per cluster', async () => {
+    const { replicaPodName } = await import('./services.ts');
+    expect(replicaPodName('tunnel-operator', 'cluster-1', 'cluster-1-g1')).toBe('strait-gateway-cluster-1-g1');
+    expect(replicaPodName('route-agent', 'cluster-1', 'cluster-1-w1')).toBe('route-agent-cluster-1-w1');
+    expect(replicaPodName('broker-sync', 'cluster-1', 'cluster-1-w1')).toBe('broker-sync-cluster-1');
+  });
+});

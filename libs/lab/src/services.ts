@@ -73,12 +73,18 @@ export function serviceArgs(l: ServiceLaunch): string[] {
       if (l.nodeIp) args.push(`--node-ip=${l.nodeIp}`);
       break;
     case 'broker-sync':
-      args.push(`--broker-kubeconfig=${l.brokerKubeconfig}`, `--pod-name=broker-sync-${l.cluster}`, '--heartbeat-interval=5s');
+      args.push(`--broker-kubeconfig=${l.brokerKubeconfig}`, `--pod-name=${replicaPodName('broker-sync', l.cluster, l.nodeName)}`, '--heartbeat-interval=5s');
       if (l.podCidr) args.push(`--pod-cidrs=${l.podCidr}`, `--service-cidrs=${l.serviceCidr ?? '10.96.0.0/16'}`);
       break;
     case 'labeler-operator':
-      args.push(`--pod-name=labeler-operator-${l.cluster}`);
+      args.push(`--pod-name=${replicaPodName('labeler-operator', l.cluster, l.nodeName)}`);
       break;
   }
   return args;
+}
+
+/** The pod name of a replica (its identity in leader election): per node for node services, per cluster otherwise. */
+export function replicaPodName(service: LabService, cluster: string, node: string): string {
+  if (service === 'tunnel-operator') return `strait-gateway-${node}`;
+  return SERVICE_PLACEMENT[service] === 'cluster' ? `${service}-${cluster}` : `${service}-${node}`;
 }

@@ -29,7 +29,7 @@ const io = (out = capture(), err = capture()) => ({ out, err, io: { stdout: out.
 /**
  * The default lab (a Broker, two clusters of two gateway nodes and one worker, every service a process in
  * its node's namespace, joined through the Broker by broker-sync), then: status, pod-to-pod check, a
- * graceful failover, the check again, down. Figures are printed, not asserted.
+ * graceful failover, the check again, a crash failover, the check again, down. Figures are printed, not asserted.
  */
 describe('straitctl lab: default lab, check, failover, down', () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'strait-lab-e2e-')), 'lab');
@@ -112,6 +112,25 @@ describe('straitctl lab: default lab, check, failover, down', () => {
     const code = await labCheck(dir, { json: true }, c.io);
     console.log(`[lab] check after failover: ${c.out.text}`);
     expect(code).toBe(0);
+  });
+
+  it('crash failover of cluster-2 (WAN link down + SIGKILL): the Lease expires, a new active gateway, the check passes again', async () => {
+    const t = io();
+    expect(await labFailover(dir, { cluster: 'cluster-2', crash: true, json: true }, t.io)).toBe(0);
+    const r = JSON.parse(t.out.text) as { from: string; to: string; newActiveMs: number; tunnelsMs: number };
+    console.log(`[lab] crash failover ${r.from} → ${r.to}: new active after ${r.newActiveMs} ms, tunnels Connected after ${r.tunnelsMs} ms`);
+    expect(r.to).not.toBe(r.from);
+    const c = io();
+    expect(await labCheck(dir, { json: false }, c.io)).toBe(0);
+    // The killed operator is started again by the lab and comes back as a standby.
+    await expect
+      .poll(async () => {
+        const s = io();
+        await labStatus(dir, { json: true }, s.io);
+        const st = JSON.parse(s.out.text) as { services: Array<{ name: string; node?: string; ready: boolean; restarts?: number }> };
+        return st.services.find((x) => x.name === 'tunnel-operator' && x.node === r.from);
+      }, { timeout: 120_000, interval: 1_000 })
+      .toMatchObject({ ready: true, restarts: 1 });
   });
 
   it('shows a service log', () => {

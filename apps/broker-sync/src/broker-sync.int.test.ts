@@ -6,6 +6,7 @@ import {
   ClusterResource,
   EXAMPLE_WIREGUARD_PUBLIC_KEY,
   EndpointResource,
+  HEALTH_CHECK_IP_ANNOTATION,
   NatMappingResource,
   ORIGIN_CLUSTER_LABEL,
   REMAPS_ANNOTATION,
@@ -201,8 +202,8 @@ describe('broker-sync with a Broker and three clusters', () => {
     const rp = moved.spec.remap?.remotePodCIDR;
     expect(rp).toMatch(/^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.0\.0\/16$/);
     expect(all.get(moved.spec.remoteClusterID as MemberId)!.get('cluster-a')!.spec.remap?.localPodCIDR).toBe(rp);
-    expect(kept.metadata?.annotations?.['net.strait.io/health-check-ip']).toBe('10.2.0.10');
-    expect(moved.metadata?.annotations?.['net.strait.io/health-check-ip']).toBe(rp!.replace('0.0/16', '0.10'));
+    expect(kept.metadata?.annotations?.[HEALTH_CHECK_IP_ANNOTATION]).toBe('10.2.0.10');
+    expect(moved.metadata?.annotations?.[HEALTH_CHECK_IP_ANNOTATION]).toBe(rp!.replace('0.0/16', '0.10'));
     // b and c address each other under remapped CIDRs that differ from how they present themselves.
     const bc = all.get('cluster-b')!.get('cluster-c')!.spec.remap!;
     const cb = all.get('cluster-c')!.get('cluster-b')!.spec.remap!;

@@ -1,3 +1,4 @@
+import { GATEWAY_LEASE_NAME, GATEWAY_POD_SELECTOR } from '@strait/api';
 import { ConfigError, parseConfig } from '@strait/runtime';
 import { describe, expect, it } from 'vitest';
 import { configSpec } from './config.ts';
@@ -6,13 +7,13 @@ import { labelSelectorProblem } from './label-selector.ts';
 const parse = (argv: string[], env: Record<string, string> = {}) => parseConfig(configSpec, ['--cluster-id=c1', ...argv], env);
 
 describe('labeler-operator config', () => {
-  it('defaults: gateway Lease strait-gateway, own Lease strait-labeler, gateway pod selector', () => {
+  it('defaults: gateway Lease, own Lease strait-labeler, gateway pod selector', () => {
     const c = parse([]);
     expect(c).toMatchObject({
       namespace: 'strait-system',
-      gatewayLeaseName: 'strait-gateway',
+      gatewayLeaseName: GATEWAY_LEASE_NAME,
       leaseName: 'strait-labeler',
-      gatewaySelector: 'app.kubernetes.io/name=strait-gateway',
+      gatewaySelector: GATEWAY_POD_SELECTOR,
     });
     expect(c.podName.length).toBeGreaterThan(0);
   });
@@ -39,7 +40,7 @@ describe('labeler-operator config', () => {
 });
 
 describe('labelSelectorProblem', () => {
-  it.each(['app.kubernetes.io/name=strait-gateway', 'a==b', 'a!=b', 'a', '!a', 'a=b, c!=d ,e', 'example.com/x-y_z.w=V-1'])('accepts %s', (s) => {
+  it.each([GATEWAY_POD_SELECTOR, 'a==b', 'a!=b', 'a', '!a', 'a=b, c!=d ,e', 'example.com/x-y_z.w=V-1'])('accepts %s', (s) => {
     expect(labelSelectorProblem(s)).toBeUndefined();
   });
   it.each([

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { GATEWAY_LEASE_NAME, GATEWAY_POD_SELECTOR } from '@strait/api';
 import {
   clusterOptions,
   defineConfig,
@@ -11,7 +12,6 @@ import {
   opt,
   serviceOptions,
 } from '@strait/runtime';
-import { DEFAULT_GATEWAY_POD_SELECTOR } from './gateway-roles.ts';
 import { labelSelectorProblem } from './label-selector.ts';
 
 /** Default port of the /livez, /readyz and /metrics server. */
@@ -27,12 +27,12 @@ export const configSpec = defineConfig(
     ...leaderElectionOptions({ leaseName: 'strait-labeler' }),
     gatewayLeaseName: opt.string({
       description: 'name of the gateway Lease (in --namespace) whose holder is the active gateway pod',
-      default: 'strait-gateway',
+      default: GATEWAY_LEASE_NAME,
       validate: dns1123Subdomain,
     }),
     gatewaySelector: opt.string({
       description: 'label selector of the gateway pods (in --namespace)',
-      default: DEFAULT_GATEWAY_POD_SELECTOR,
+      default: GATEWAY_POD_SELECTOR,
       validate: labelSelectorProblem,
     }),
     podName: opt.string({

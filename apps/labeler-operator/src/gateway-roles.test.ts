@@ -1,19 +1,20 @@
+import { GATEWAY_APP_LABEL, GATEWAY_APP_LABEL_VALUE, GATEWAY_LEASE_NAME, GATEWAY_ROLE_LABEL } from '@strait/api';
 import type { Lease } from '@strait/kube';
 import { describe, expect, it } from 'vitest';
 import { activeHolder, describeVerdict, desiredRoles, leaseVerdict, planIsEmpty, planLabels, type GatewayPod } from './gateway-roles.ts';
 
 const NOW = Date.parse('2030-01-01T00:00:10.000Z');
-const ROLE = 'net.strait.io/gateway';
+const ROLE = GATEWAY_ROLE_LABEL;
 
 function lease(spec: Lease['spec']): Lease {
-  return { metadata: { name: 'strait-gateway', namespace: 'strait-system', resourceVersion: '7' }, spec };
+  return { metadata: { name: GATEWAY_LEASE_NAME, namespace: 'strait-system', resourceVersion: '7' }, spec };
 }
 /** Held by `holder`, renewed `agoMs` before NOW, for `seconds`. */
 function held(holder: string, agoMs = 100, seconds = 2): Lease {
   return lease({ holderIdentity: holder, leaseDurationSeconds: seconds, renewTime: new Date(NOW - agoMs).toISOString().replace('Z', '000Z') });
 }
 function pod(name: string, role?: string, rv = '10'): GatewayPod {
-  return { metadata: { name, namespace: 'strait-system', uid: `uid-${name}`, resourceVersion: rv, labels: { 'app.kubernetes.io/name': 'strait-gateway', ...(role ? { [ROLE]: role } : {}) } } };
+  return { metadata: { name, namespace: 'strait-system', uid: `uid-${name}`, resourceVersion: rv, labels: { [GATEWAY_APP_LABEL]: GATEWAY_APP_LABEL_VALUE, ...(role ? { [ROLE]: role } : {}) } } };
 }
 const roles = (d: ReturnType<typeof desiredRoles>) => Object.fromEntries(d.roles);
 
@@ -109,7 +110,7 @@ describe('planLabels', () => {
   it('demotes the old active pod, labels unlabelled pods standby, promotes the holder', () => {
     const pods = [pod('gw-c'), pod('gw-a', 'active', '11'), pod('gw-b', 'standby', '12'), pod('gw-d', 'bogus')];
     const plan = planLabels(pods, desiredRoles(held('gw-b'), pods, NOW));
-    const labels = (role: string) => ({ 'app.kubernetes.io/name': 'strait-gateway', [ROLE]: role });
+    const labels = (role: string) => ({ [GATEWAY_APP_LABEL]: GATEWAY_APP_LABEL_VALUE, [ROLE]: role });
     expect(plan.demote).toEqual([{ name: 'gw-a', uid: 'uid-gw-a', resourceVersion: '11', labels: labels('active'), from: 'active', to: 'standby' }]);
     expect(plan.label.map((c) => [c.name, c.from, c.to])).toEqual([
       ['gw-c', undefined, 'standby'],

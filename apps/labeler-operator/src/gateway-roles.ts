@@ -13,17 +13,12 @@
 import { GATEWAY_ROLE_ACTIVE, GATEWAY_ROLE_LABEL, GATEWAY_ROLE_STANDBY, type GatewayRole } from '@strait/api';
 import type { Lease, ObjectMetaLike } from '@strait/kube';
 
-/** Standard label every gateway pod carries (the tunnel-operator's pods). */
-export const GATEWAY_APP_LABEL = 'app.kubernetes.io/name';
-export const GATEWAY_APP_LABEL_VALUE = 'strait-gateway';
 /**
  * Annotation the labeler writes with every role label: a fresh random token per write. Each write is
  * conditional on the token it read, so a write that is still on its way (a timed-out request, a previous
  * labeler's last write) can never land after a newer labeler write to the same pod.
  */
 export const GATEWAY_FENCE_ANNOTATION = 'net.strait.io/gateway-fence';
-/** Default selector of the gateway pods. */
-export const DEFAULT_GATEWAY_POD_SELECTOR = `${GATEWAY_APP_LABEL}=${GATEWAY_APP_LABEL_VALUE}`;
 
 /** The fields of a Pod the labeler reads (plain JSON from the API server). */
 export interface GatewayPod {
@@ -164,7 +159,7 @@ export function planIsEmpty(plan: LabelPlan): boolean {
   return plan.demote.length === 0 && plan.label.length === 0 && plan.promote === undefined;
 }
 
-/** A one-line reason for logs and Events, e.g. `Lease strait-system/strait-gateway expired`. */
+/** A one-line reason for logs and Events, e.g. `Lease <namespace>/<name> has no holder`. */
 export function describeVerdict(v: LeaseVerdict, lease: string): string {
   switch (v.state) {
     case 'held':

@@ -1,12 +1,13 @@
+import { GATEWAY_APP_LABEL, GATEWAY_APP_LABEL_VALUE, GATEWAY_LEASE_NAME, GATEWAY_ROLE_LABEL } from '@strait/api';
 import { FakeKubeApi, PodResource, type ResourceClient } from '@strait/kube';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planLabels, desiredRoles, type GatewayPod, type LabelPlan } from './gateway-roles.ts';
 import { applyLabelPlan, roleLabelPatch } from './label-applier.ts';
 
 const NS = 'strait-system';
-const ROLE = 'net.strait.io/gateway';
+const ROLE = GATEWAY_ROLE_LABEL;
 const FENCE = 'net.strait.io/gateway-fence';
-const APP = { 'app.kubernetes.io/name': 'strait-gateway' };
+const APP = { [GATEWAY_APP_LABEL]: GATEWAY_APP_LABEL_VALUE };
 
 let api: FakeKubeApi;
 afterEach(() => api?.stop());
@@ -44,7 +45,7 @@ async function setup(pods: Array<[string, string | undefined]>) {
 }
 
 function heldBy(holder: string) {
-  return { metadata: { name: 'strait-gateway', namespace: NS }, spec: { holderIdentity: holder, leaseDurationSeconds: 10, renewTime: new Date().toISOString() } };
+  return { metadata: { name: GATEWAY_LEASE_NAME, namespace: NS }, spec: { holderIdentity: holder, leaseDurationSeconds: 10, renewTime: new Date().toISOString() } };
 }
 
 function plan(created: GatewayPod[], holder: string): LabelPlan {

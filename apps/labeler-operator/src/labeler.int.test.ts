@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GATEWAY_APP_LABEL, GATEWAY_APP_LABEL_VALUE, GATEWAY_LEASE_NAME, GATEWAY_POD_SELECTOR, GATEWAY_ROLE_LABEL } from '@strait/api';
 import { connectBus, GatewayLeaderSubject, type Bus } from '@strait/bus';
 import {
   ConfigMapResource,
@@ -33,12 +34,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayPod } from './gateway-roles.ts';
 import { startLabelerOperator, type LabelerOperator } from './operator.ts';
 
-const ROLE = 'net.strait.io/gateway';
-const APP = { 'app.kubernetes.io/name': 'strait-gateway' };
+const ROLE = GATEWAY_ROLE_LABEL;
+const APP = { [GATEWAY_APP_LABEL]: GATEWAY_APP_LABEL_VALUE };
 const suffix = Math.random().toString(36).slice(2, 8);
 const ns = `strait-lbl-${suffix}`;
 const clusterId = `it-${suffix}`;
-const GATEWAY_LEASE = 'strait-gateway';
+const GATEWAY_LEASE = GATEWAY_LEASE_NAME;
+const GATEWAY_SERVICE = 'gateway';
 const POD_NAMES = ['gw-0', 'gw-1', 'gw-2'] as const;
 const IP: Record<string, string> = { 'gw-0': '10.244.7.10', 'gw-1': '10.244.7.11', 'gw-2': '10.244.7.12' };
 const nodeName = (i: number) => `${ns}-node-${i}`;
@@ -91,7 +93,7 @@ class PodWatch {
   private readonly listeners = new Set<() => void>();
 
   constructor(client: ResourceClient<Pod>) {
-    this.informer = new Informer<Pod>({ client, namespace: ns, labelSelector: 'app.kubernetes.io/name=strait-gateway', logger, name: 'test pod watch' });
+    this.informer = new Informer<Pod>({ client, namespace: ns, labelSelector: GATEWAY_POD_SELECTOR, logger, name: 'test pod watch' });
     const see = (p: Pod, gone = false) => {
       this.events++;
       if (gone) this.roles.delete(p.metadata.name);
@@ -145,7 +147,7 @@ class SliceWatch {
   private readonly listeners = new Set<() => void>();
 
   constructor(client: ResourceClient<EndpointSlice>) {
-    this.informer = new Informer<EndpointSlice>({ client, namespace: ns, labelSelector: 'kubernetes.io/service-name=strait-gateway', logger, name: 'test slice watch' });
+    this.informer = new Informer<EndpointSlice>({ client, namespace: ns, labelSelector: `kubernetes.io/service-name=${GATEWAY_SERVICE}`, logger, name: 'test slice watch' });
     const see = () => {
       this.maxAddresses = Math.max(this.maxAddresses, this.addresses().length);
       for (const l of [...this.listeners]) l();
@@ -251,7 +253,7 @@ function startInProcess(identity: string, opts: { registry?: Registry; bus?: Bus
     clusterId,
     namespace: ns,
     gatewayLeaseName: GATEWAY_LEASE,
-    podSelector: 'app.kubernetes.io/name=strait-gateway',
+    podSelector: GATEWAY_POD_SELECTOR,
     identity,
     election: { leaseName: 'strait-labeler', leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 250 },
     logger: logger.child({ labeler: identity }),
@@ -290,7 +292,7 @@ beforeAll(async () => {
   }
   await Promise.all(POD_NAMES.map((n, i) => createReadyPod(n, i)));
   await new CrClient<AnyObj>(rest, ServiceResource).create({
-    metadata: { name: 'strait-gateway', namespace: ns },
+    metadata: { name: GATEWAY_SERVICE, namespace: ns },
     spec: { selector: { ...APP, [ROLE]: 'active' }, ports: [{ name: 'tunnel', protocol: 'UDP', port: 4500, targetPort: 4500 }] },
   });
   lastLease = await leases.create({

@@ -1,3 +1,4 @@
+import { GATEWAY_APP_LABEL, GATEWAY_APP_LABEL_VALUE, GATEWAY_LEASE_NAME, GATEWAY_POD_SELECTOR, GATEWAY_ROLE_LABEL } from '@strait/api';
 import { EventRecorder, EventResource, FakeKubeApi, KubeApiError, LeaseResource, PodResource, type EventsV1Event, type Lease, type ResourceClient } from '@strait/kube';
 import { createRegistry } from '@strait/observability';
 import { pino } from 'pino';
@@ -7,10 +8,10 @@ import { GatewayLabeler, rvNewer } from './labeler.ts';
 import { LabelerMetrics } from './labeler-metrics.ts';
 
 const NS = 'strait-system';
-const LEASE = 'strait-gateway';
-const ROLE = 'net.strait.io/gateway';
+const LEASE = GATEWAY_LEASE_NAME;
+const ROLE = GATEWAY_ROLE_LABEL;
 const FENCE = 'net.strait.io/gateway-fence';
-const SELECTOR = 'app.kubernetes.io/name=strait-gateway';
+const SELECTOR = GATEWAY_POD_SELECTOR;
 const logger = pino({ level: 'silent' });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -110,7 +111,7 @@ async function harness(o: { podWatchDelayMs?: number; silenceLeaseWatch?: boolea
       else await leases.create({ metadata: { name: LEASE, namespace: NS }, spec });
     },
     async addPod(name, role) {
-      await pods.create({ metadata: { name, namespace: NS, labels: { 'app.kubernetes.io/name': 'strait-gateway', ...(role ? { [ROLE]: role } : {}) } } });
+      await pods.create({ metadata: { name, namespace: NS, labels: { [GATEWAY_APP_LABEL]: GATEWAY_APP_LABEL_VALUE, ...(role ? { [ROLE]: role } : {}) } } });
     },
     events: () => api.snapshot<EventsV1Event>(EventResource).map((e) => ({ pod: e.regarding.name, reason: e.reason })),
   };
@@ -346,7 +347,7 @@ describe('GatewayLabeler', () => {
       await labeler.stop();
       api.stop();
     });
-    for (const name of ['gw-a', 'gw-b']) await admin.create({ metadata: { name, namespace: NS, labels: { 'app.kubernetes.io/name': 'strait-gateway' } } });
+    for (const name of ['gw-a', 'gw-b']) await admin.create({ metadata: { name, namespace: NS, labels: { [GATEWAY_APP_LABEL]: GATEWAY_APP_LABEL_VALUE } } });
     // both were labelled standby (with tokens) by an earlier leader
     for (const name of ['gw-a', 'gw-b']) await admin.patch({ namespace: NS, name }, { metadata: { labels: { [ROLE]: 'standby' }, annotations: { [FENCE]: `old-${name}` } } });
     await leases.create({ metadata: { name: LEASE, namespace: NS }, spec: { holderIdentity: 'gw-b', leaseDurationSeconds: 10, renewTime: microTime(Date.now()) } });

@@ -1,3 +1,4 @@
+import { GATEWAY_APP_LABEL, GATEWAY_APP_LABEL_VALUE, GATEWAY_LEASE_NAME, GATEWAY_POD_SELECTOR, GATEWAY_ROLE_LABEL } from '@strait/api';
 import { EventResource, FakeKubeApi, LeaseResource, PodResource, type EventsV1Event, type Lease } from '@strait/kube';
 import { createRegistry } from '@strait/observability';
 import { pino } from 'pino';
@@ -6,7 +7,7 @@ import type { GatewayPod } from './gateway-roles.ts';
 import { startLabelerOperator, type LabelerOperator } from './operator.ts';
 
 const NS = 'strait-system';
-const ROLE = 'net.strait.io/gateway';
+const ROLE = GATEWAY_ROLE_LABEL;
 const logger = pino({ level: 'silent' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitFor(what: string, cond: () => boolean, timeoutMs = 3000): Promise<void> {
@@ -34,8 +35,8 @@ function operator(identity: string, registry = createRegistry({ defaultMetrics: 
     },
     clusterId: 'c1',
     namespace: NS,
-    gatewayLeaseName: 'strait-gateway',
-    podSelector: 'app.kubernetes.io/name=strait-gateway',
+    gatewayLeaseName: GATEWAY_LEASE_NAME,
+    podSelector: GATEWAY_POD_SELECTOR,
     identity,
     election: { leaseName: 'strait-labeler', leaseDurationMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 100 },
     logger,
@@ -50,9 +51,9 @@ describe('startLabelerOperator', () => {
     api = new FakeKubeApi({ latencyMs: 1 });
     const pods = api.client<GatewayPod>(PodResource, { admin: true });
     const leases = api.client<Lease>(LeaseResource, { admin: true });
-    for (const name of ['gw-a', 'gw-b']) await pods.create({ metadata: { name, namespace: NS, labels: { 'app.kubernetes.io/name': 'strait-gateway' } } });
+    for (const name of ['gw-a', 'gw-b']) await pods.create({ metadata: { name, namespace: NS, labels: { [GATEWAY_APP_LABEL]: GATEWAY_APP_LABEL_VALUE } } });
     const renew = () => new Date().toISOString();
-    await leases.create({ metadata: { name: 'strait-gateway', namespace: NS }, spec: { holderIdentity: 'gw-a', leaseDurationSeconds: 30, renewTime: renew() } });
+    await leases.create({ metadata: { name: GATEWAY_LEASE_NAME, namespace: NS }, spec: { holderIdentity: 'gw-a', leaseDurationSeconds: 30, renewTime: renew() } });
 
     const registry = createRegistry({ defaultMetrics: false });
     const a = operator('labeler-a', registry);
@@ -82,7 +83,7 @@ describe('startLabelerOperator', () => {
     expect(takeoverMs).toBeLessThan(1000); // released, not expired (lease duration is 1 s)
     expect(leader.labeler.reconciling).toBe(false);
 
-    const cur = await leases.get({ namespace: NS, name: 'strait-gateway' });
+    const cur = await leases.get({ namespace: NS, name: GATEWAY_LEASE_NAME });
     if (!cur) throw new Error('gateway Lease missing');
     await leases.replace({ ...cur, spec: { ...cur.spec, holderIdentity: 'gw-b', renewTime: renew() } });
     await waitFor('gw-b active', () => roles()['gw-b'] === 'active');

@@ -11,11 +11,6 @@
 export const REMAPS_ANNOTATION = 'net.strait.io/remaps';
 /** Annotation on a Cluster exported to the Broker: RFC 3339 time of its writer's last heartbeat. */
 export const HEARTBEAT_ANNOTATION = 'net.strait.io/heartbeat';
-/**
- * Annotation on a TunnelEndpoint: the remote gateway's health-check address as this cluster addresses
- * it (remapped when the remote pod CIDR is). Read by the tunnel-operator.
- */
-export const TUNNEL_HEALTH_CHECK_IP_ANNOTATION = 'net.strait.io/health-check-ip';
 /** Value of `app.kubernetes.io/component` on the objects broker-sync produces. */
 export const BROKER_SYNC_COMPONENT = 'broker-sync';
 /** Standard label naming the component inside Strait. */

@@ -21,6 +21,11 @@ export const GATEWAY_ROLE_STANDBY: GatewayRole = 'standby';
 export const GATEWAY_APP_LABEL = 'app.kubernetes.io/name';
 export const GATEWAY_APP_LABEL_VALUE = 'strait-gateway';
 export const GATEWAY_POD_SELECTOR = `${GATEWAY_APP_LABEL}=${GATEWAY_APP_LABEL_VALUE}` as const;
+/**
+ * Default name of the gateway Lease (in Strait's namespace): its holder is the active gateway pod. The
+ * tunnel-operator replicas compete for it; the labeler and the route agents follow its holder.
+ */
+export const GATEWAY_LEASE_NAME = 'strait-gateway';
 
 /**
  * Annotation on a TunnelEndpoint: the remote gateway's in-tunnel health-check address as this cluster

@@ -1,4 +1,4 @@
-import { TUNNEL_HEALTH_CHECK_IP_ANNOTATION, validateNatMapping, validateTunnelEndpoint } from '@strait/api';
+import { HEALTH_CHECK_IP_ANNOTATION, validateNatMapping, validateTunnelEndpoint } from '@strait/api';
 import { describe, expect, it } from 'vitest';
 import { desiredNatMapping, desiredTunnelEndpoint, parseRemaps, parseRemote, renderRemaps, translateIP, type LocalPlan } from './peer.ts';
 import { brokerCluster, brokerEndpoint } from './testing/fixtures.ts';
@@ -65,7 +65,7 @@ describe('desired objects', () => {
       name: 'cluster-b',
       namespace: 'strait-system',
       labels: { 'net.strait.io/remote-cluster': 'cluster-b', 'app.kubernetes.io/managed-by': 'strait' },
-      annotations: { [TUNNEL_HEALTH_CHECK_IP_ANNOTATION]: '100.66.0.10' },
+      annotations: { [HEALTH_CHECK_IP_ANNOTATION]: '100.66.0.10' },
     });
     expect(t.spec).toEqual({
       remoteClusterID: 'cluster-b',
@@ -81,7 +81,7 @@ describe('desired objects', () => {
     const p = ok(parseRemote('cluster-b', brokerCluster('cluster-b', '10.2.0.0/16'), brokerEndpoint('cluster-b', '172.18.0.2', { healthCheckIP: '10.2.0.10' }), local));
     const t = desiredTunnelEndpoint(p, local, undefined);
     expect(t.spec.remap).toBeUndefined();
-    expect(t.metadata?.annotations?.[TUNNEL_HEALTH_CHECK_IP_ANNOTATION]).toBe('10.2.0.10');
+    expect(t.metadata?.annotations?.[HEALTH_CHECK_IP_ANNOTATION]).toBe('10.2.0.10');
   });
 
   it('produce the NatMapping offering our external CIDR to the peer pods as they appear here', () => {

@@ -2,13 +2,13 @@ import {
   API_GROUP_VERSION,
   BROKER_SYNC_COMPONENT,
   COMPONENT_LABEL,
+  HEALTH_CHECK_IP_ANNOTATION,
   HEARTBEAT_ANNOTATION,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   ORIGIN_CLUSTER_LABEL,
   REMAPS_ANNOTATION,
   REMOTE_CLUSTER_LABEL,
-  TUNNEL_HEALTH_CHECK_IP_ANNOTATION,
   cidrContainsIP,
   formatIP,
   parseCIDR,
@@ -164,7 +164,7 @@ export function desiredTunnelEndpoint(peer: RemotePeer, local: LocalPlan, remote
   if (ep.healthCheckIP) {
     const original = peer.cluster.podCIDRs.find((c) => cidrContainsIP(c, ep.healthCheckIP!));
     const seen = remotePodCIDR && original && parseCIDR(original)!.address.family === parseCIDR(remotePodCIDR)!.address.family ? translateIP(ep.healthCheckIP, original, remotePodCIDR) : ep.healthCheckIP;
-    if (seen) annotations[TUNNEL_HEALTH_CHECK_IP_ANNOTATION] = seen;
+    if (seen) annotations[HEALTH_CHECK_IP_ANNOTATION] = seen;
   }
   const remap: Record<string, string> = {};
   if (remotePodCIDR) remap['remotePodCIDR'] = remotePodCIDR;

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { GATEWAY_APP_LABEL, GATEWAY_APP_LABEL_VALUE, GATEWAY_ROLE_ACTIVE, GATEWAY_ROLE_LABEL } from '@strait/api';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SYNC_HINT, staleCrdCopies } from './crd-sync.ts';
@@ -92,7 +93,7 @@ describe('charts/strait', { timeout: 60_000 }, () => {
     const objects = await helmTemplate(STRAIT_CHART, { values: [BASE], release: 'east' });
     const svc = findManifest(objects, 'Service', 'east-gateway') as KubeManifest & { spec: Record<string, unknown> & { selector: Record<string, string>; ports: Array<Record<string, unknown>> } };
     expect(svc.spec['type']).toBe('LoadBalancer');
-    expect(svc.spec.selector).toEqual({ 'app.kubernetes.io/name': 'strait-gateway', 'app.kubernetes.io/instance': 'east', 'net.strait.io/gateway': 'active' });
+    expect(svc.spec.selector).toEqual({ [GATEWAY_APP_LABEL]: GATEWAY_APP_LABEL_VALUE, 'app.kubernetes.io/instance': 'east', [GATEWAY_ROLE_LABEL]: GATEWAY_ROLE_ACTIVE });
     expect(svc.spec.ports.map((p) => [p['name'], p['protocol'], p['port']])).toEqual([
       ['wireguard', 'UDP', 51820],
       ['ike', 'UDP', 500],

@@ -1,4 +1,4 @@
-// Renders the Broker's access model (src/access.ts) to manifests/broker-access.yaml.
+// Renders the Broker's access model (libs/broker/src/access-policy.ts) to manifests/broker-access.yaml.
 import { writeFileSync } from 'node:fs';
 import { renderBrokerAccessYaml } from '../src/access.ts';
 

@@ -27,7 +27,7 @@ import { brokerCluster, brokerEndpoint } from '@strait/broker/testing';
 /**
  * A Broker and three member clusters, each with its own kube-apiserver, NATS, and broker-sync running
  * as a real process per member with that member's own identity on the Broker (client certificate
- * `strait:member:<id>`, group `strait:members`) bound by the shipped access model (src/access.ts).
+ * `strait:member:<id>`, group `strait:members`) bound by the shipped access model (libs/broker/src/access-policy.ts).
  * cluster-b and cluster-c use the same pod CIDR. The Broker's Cluster/Endpoint CRDs have an open spec
  * (another release's CRDs) so that malformed objects can be put there.
  */
@@ -254,6 +254,11 @@ describe('broker-sync with a Broker and three clusters', () => {
     // Nothing of b changed; a's own object is writable (broker-sync does it all the time).
     expect((await adminBroker.endpoints.get({ namespace: BROKER_NS, name: 'cluster-b' }))?.spec.privateIP).toBe('172.30.0.2');
     expect((await adminBroker.endpoints.get({ namespace: BROKER_NS, name: 'sneaky' }))).toBeUndefined();
+    // An identity in the members' group whose name names no cluster: RBAC lets it in, the policy refuses it.
+    const rogue = await broker.addUser(`rogue-${Math.random().toString(36).slice(2, 8)}`, ['strait:members']);
+    const asRogue = new CrClient<Endpoint>(rogue.kubeConfig(), EndpointResource);
+    const r4 = await refusal(asRogue.create({ ...brokerEndpoint('cluster-d', '192.0.2.4'), metadata: { name: 'cluster-d', namespace: BROKER_NS, labels: { [ORIGIN_CLUSTER_LABEL]: 'cluster-d' } } }));
+    expect(r4).toMatchObject({ status: 403, message: expect.stringContaining('is in the group strait:members but is not named strait:member:<cluster ID>') });
   });
 
   it('publishes an Endpoint change on NATS and the peers converge on it', async () => {

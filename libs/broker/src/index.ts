@@ -1,4 +1,6 @@
 // @strait/broker: pure logic of the Broker exchange — checking a remote cluster's Broker objects, the
-// TunnelEndpoint and NatMapping produced from them, and the remapped pod CIDR plan (see docs/adr/0008).
+// TunnelEndpoint and NatMapping produced from them, the remapped pod CIDR plan, and the Broker's access
+// model (see docs/adr/0008).
 export * from './peer.ts';
 export * from './remap.ts';
+export * from './access-policy.ts';

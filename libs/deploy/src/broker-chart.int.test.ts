@@ -79,14 +79,15 @@ describe('charts/strait-broker installed into a real API server', () => {
   it('refuses a member writing another member’s objects, with the policy’s message', async () => {
     const foreignCreate = await kubectlResult(east, ['create', '-f', '-'], endpoint('west', 'west'));
     expect(foreignCreate.ok).toBe(false);
-    expect(foreignCreate.stderr).toMatch(/member cluster east may write only its own Endpoint objects/);
+    expect(foreignCreate.stderr).toMatch(/member east may only write objects labelled net.strait.io\/origin-cluster=east \(got west\)/);
     // Own label but another cluster's ID in the spec.
     const spoofed = await kubectlResult(east, ['create', '-f', '-'], cluster('spoof', 'east', 'west'));
     expect(spoofed.ok).toBe(false);
+    expect(spoofed.stderr).toMatch(/member east may only write objects whose spec.clusterID is east/);
     // Taking over west's object by relabelling it, or deleting it.
     const relabel = await kubectlResult(east, ['-n', brokerNs, 'label', '--overwrite', 'cluster', 'west', `${ORIGIN_CLUSTER_LABEL}=east`]);
     expect(relabel.ok).toBe(false);
-    expect(relabel.stderr).toMatch(/member cluster east may write only its own Cluster objects/);
+    expect(relabel.stderr).toMatch(/the net.strait.io\/origin-cluster label cannot be changed \(from west to east\)/);
     const del = await kubectlResult(east, ['-n', brokerNs, 'delete', 'cluster', 'west']);
     expect(del.ok).toBe(false);
     expect((await kubectl(admin, ['-n', brokerNs, 'get', 'cluster', 'west', '-o', `jsonpath={.metadata.labels.net\\.strait\\.io/origin-cluster}`])).trim()).toBe('west');

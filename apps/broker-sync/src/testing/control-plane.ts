@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { RESOURCE_DEFINITIONS, buildCustomResourceDefinition, type CustomResourceDefinition } from '@strait/api';
 import { CrClient, CustomResourceDefinitionResource, RestClient, serverSideApply, type KubeObject } from '@strait/kube';
-import { brokerAccessManifests } from '../access.ts';
+import { brokerAccessManifests } from '@strait/broker';
 
 type Crd = CustomResourceDefinition & KubeObject;
 

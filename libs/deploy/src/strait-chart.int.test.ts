@@ -96,6 +96,9 @@ describe('charts/strait installed into a real API server', () => {
       { verb: 'patch', group: 'net.strait.io', resource: 'clusters', subresource: 'status', namespace: ns },
       { verb: 'watch', group: 'net.strait.io', resource: 'endpoints', namespace: ns },
       { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', name: `${release}-broker-sync`, namespace: ns },
+      { verb: 'update', group: 'net.strait.io', resource: 'tunnelendpoints', namespace: ns },
+      { verb: 'list', group: 'net.strait.io', resource: 'natmappings', namespace: ns },
+      { verb: 'create', group: 'net.strait.io', resource: 'clusters', namespace: ns },
     ],
   };
   const refused: Record<string, AccessCheck[]> = {
@@ -125,6 +128,7 @@ describe('charts/strait installed into a real API server', () => {
       { verb: 'create', group: 'net.strait.io', resource: 'endpoints', namespace: ns },
       { verb: 'create', group: 'events.k8s.io', resource: 'events', namespace: 'kube-system' },
       { verb: 'list', resource: 'pods', namespace: ns },
+      { verb: 'patch', group: 'net.strait.io', resource: 'gateways', namespace: ns },
     ],
     'broker-sync': [
       { verb: 'create', group: 'net.strait.io', resource: 'endpoints', namespace: ns },
@@ -132,6 +136,10 @@ describe('charts/strait installed into a real API server', () => {
       { verb: 'get', resource: 'secrets', name: `${release}-gateway-keys`, namespace: ns },
       { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', name: `${release}-gateway`, namespace: ns },
       { verb: 'patch', resource: 'pods', namespace: ns },
+      // Nothing beyond what its code calls.
+      { verb: 'patch', group: 'net.strait.io', resource: 'tunnelendpoints', namespace: ns },
+      { verb: 'update', group: 'net.strait.io', resource: 'clusters', namespace: ns },
+      { verb: 'get', group: 'net.strait.io', resource: 'endpoints', namespace: ns },
     ],
   };
 

@@ -235,7 +235,12 @@ export class BrokerSync {
       pool: o.pool,
       peers: peers.map((p) => {
         const t = tepOf.get(p.clusterId);
-        return { clusterId: p.clusterId, podCidrs: p.cluster.podCIDRs, current: t ? (t.spec?.remap?.remotePodCIDR ?? null) : announced.get(p.clusterId) };
+        return {
+          clusterId: p.clusterId,
+          podCidrs: p.cluster.podCIDRs,
+          current: t ? (t.spec?.remap?.remotePodCIDR ?? null) : announced.get(p.clusterId),
+          ...(p.views ? { views: p.views } : {}),
+        };
       }),
     });
     const remapped = new Map<string, string>();

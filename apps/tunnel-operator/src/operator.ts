@@ -391,7 +391,8 @@ export class TunnelOperator {
         if (!this.#isLeader()) throw new NotLeader();
         const prev = this.#peers.get(key);
         if (prev && prev.clusterId !== d.clusterId) await this.#o.datapath.disconnect(prev.clusterId);
-        if (d.healthAddress) {
+        // A remap added, moved or dropped: the health-check images are re-applied (an old one is removed).
+        if (d.healthAddress !== prev?.healthAddress) {
           const others = [...this.#peers.entries()].filter(([k]) => k !== key).map(([, p]) => p);
           await this.#o.datapath.applyHealthAddresses([...others, d]);
         }

@@ -48,6 +48,12 @@ export interface RemotePeer {
   readonly heartbeatMs: number | undefined;
   /** The CIDR under which the remote cluster addresses our pods (it announced it), if any. */
   readonly presentation: string | undefined;
+  /**
+   * The CIDRs under which the remote cluster addresses its OTHER peers (its announced remaps, ours left
+   * out). Our pods must not be presented to it inside one of them: it could not tell them apart from
+   * that peer's (its own health-check address on our tunnel would shadow that peer's).
+   */
+  readonly views?: readonly string[] | undefined;
 }
 
 export type ParseResult = { readonly ok: true; readonly peer: RemotePeer } | { readonly ok: false; readonly clusterId: string; readonly reason: string };
@@ -127,7 +133,8 @@ export function parseRemote(clusterId: string, cluster: unknown, endpoint: unkno
     heartbeatMs = Date.parse(hb);
     if (!Number.isFinite(heartbeatMs)) return fail(`Cluster: annotation ${HEARTBEAT_ANNOTATION} ${JSON.stringify(hb)} is not a time`);
   }
-  return { ok: true, peer: { clusterId, cluster: cl.spec, endpoint: ep, heartbeatMs, presentation } };
+  const views = [...remaps].filter(([id]) => id !== local.clusterId).map(([, cidr]) => cidr);
+  return { ok: true, peer: { clusterId, cluster: cl.spec, endpoint: ep, heartbeatMs, presentation, ...(views.length ? { views } : {}) } };
 }
 
 /** `ip` (inside `from`) moved to the same offset inside `to` (same prefix length). */

@@ -9,6 +9,38 @@ function input(over: Partial<RemapInput>): RemapInput {
 }
 
 describe('planRemaps', () => {
+  it("never addresses a peer inside a CIDR the peer itself uses for another peer (its health-check image would shadow that peer)", () => {
+    // local cluster-b, both peers share our pod CIDR; cluster-c addresses some other cluster as 100.64.0.0/16 and 100.65.0.0/16.
+    const d = planRemaps(
+      input({
+        localClusterId: 'cluster-b',
+        reserved: ['10.1.0.0/16'],
+        peers: [
+          { clusterId: 'cluster-a', podCidrs: ['10.1.0.0/16'] },
+          { clusterId: 'cluster-c', podCidrs: ['10.1.0.0/16'], views: ['100.65.0.0/16', '100.64.0.0/16'] },
+        ],
+      }),
+    );
+    expect(d.map((x) => (x.ok ? x.remotePodCIDR : x.reason))).toEqual(['100.64.0.0/16', '100.66.0.0/16']);
+  });
+
+  it("moves a kept choice off a lower-ID peer's own views, keeps it against a higher-ID peer's (the pair converges)", () => {
+    const d = planRemaps(
+      input({
+        localClusterId: 'cluster-b',
+        reserved: ['10.1.0.0/16'],
+        peers: [
+          { clusterId: 'cluster-a', podCidrs: ['10.1.0.0/16'], current: '100.64.0.0/16', views: ['100.64.0.0/16'] },
+          { clusterId: 'cluster-c', podCidrs: ['10.1.0.0/16'], current: '100.65.0.0/16', views: ['100.65.0.0/16'] },
+        ],
+      }),
+    );
+    expect(d).toEqual([
+      { clusterId: 'cluster-a', ok: true, remotePodCIDR: '100.66.0.0/16', changed: true },
+      { clusterId: 'cluster-c', ok: true, remotePodCIDR: '100.65.0.0/16', changed: false },
+    ]);
+  });
+
   it('leaves peers without a conflict unremapped', () => {
     const d = planRemaps(input({ peers: [{ clusterId: 'cluster-b', podCidrs: ['10.2.0.0/16'] }, { clusterId: 'cluster-c', podCidrs: ['10.3.0.0/16'] }] }));
     expect(d).toEqual([

@@ -20,6 +20,13 @@ export interface RemapPeer {
   readonly podCidrs: readonly string[];
   /** The remapped CIDR its TunnelEndpoint carries (null: none; undefined: no TunnelEndpoint yet). */
   readonly current?: string | null | undefined;
+  /**
+   * CIDRs the peer itself uses to address its other peers (its announcement on the Broker). The CIDR we
+   * address it by is where its pods appear on our side, and where our replies and its health probes'
+   * sources live on its side: it must not overlap them. A kept choice yields to them only when the peer's
+   * ID is lower than ours (the same tie rule as presentations), so a simultaneous pick converges.
+   */
+  readonly views?: readonly string[] | undefined;
 }
 
 export interface RemapInput {
@@ -102,10 +109,16 @@ export function planRemaps(input: RemapInput): RemapDecision[] {
       continue;
     }
     const cur = p.current;
+    const bindingViews = p.clusterId < input.localClusterId ? validCidrs(p.views) : [];
     const same = p.podCidrs.find((c) => parseCIDR(c) && parseCIDR(cur) && family(c) === family(cur) && parseCIDR(c)!.prefixLength === parseCIDR(cur)!.prefixLength);
     const inPool = input.pool.some((pool) => cidrContainsCIDR(pool, cur));
     const others = p.podCidrs.filter((c) => c !== same);
-    if (same && inPool && overlapsAny(cur, [...strong, ...assigned]) === undefined && overlapsAny2(others, [...strong, ...assigned]) === undefined) {
+    if (
+      same &&
+      inPool &&
+      overlapsAny(cur, [...strong, ...assigned, ...bindingViews]) === undefined &&
+      overlapsAny2(others, [...strong, ...assigned]) === undefined
+    ) {
       assigned.push(cur, ...others);
       decided.set(p.clusterId, { clusterId: p.clusterId, ok: true, remotePodCIDR: cur, changed: false });
     } else later.push(p);
@@ -135,7 +148,7 @@ export function planRemaps(input: RemapInput): RemapDecision[] {
       });
       continue;
     }
-    const block = allocateBlock(input.pool, parseCIDR(conflict)!.prefixLength, f, taken);
+    const block = allocateBlock(input.pool, parseCIDR(conflict)!.prefixLength, f, [...taken, ...validCidrs(p.views)]);
     if (!block) {
       decided.set(p.clusterId, {
         clusterId: p.clusterId,
@@ -148,6 +161,10 @@ export function planRemaps(input: RemapInput): RemapDecision[] {
     decided.set(p.clusterId, { clusterId: p.clusterId, ok: true, remotePodCIDR: block, changed: p.current !== block });
   }
   return peers.map((p) => decided.get(p.clusterId)!);
+}
+
+function validCidrs(list: readonly string[] | undefined): string[] {
+  return (list ?? []).filter((c) => parseCIDR(c) !== undefined);
 }
 
 function overlapsAny2(list: readonly string[], taken: readonly string[]): string | undefined {

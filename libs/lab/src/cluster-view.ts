@@ -1,11 +1,11 @@
-import { TunnelEndpointResource, type TunnelEndpoint } from '@strait/api';
+import { GATEWAY_LEASE_NAME, TunnelEndpointResource, type TunnelEndpoint } from '@strait/api';
 import { CrClient, LeaseResource, type KubeObject } from '@strait/kube';
 import { loadKubeConfig } from '@strait/testing';
 import { STRAIT_NAMESPACE } from './constants.ts';
 import type { LabState } from './state.ts';
 
 /** The gateway Lease of the tunnel-operators: its holder is the active gateway replica. */
-export const GATEWAY_LEASE = 'strait-gateway';
+export const GATEWAY_LEASE = GATEWAY_LEASE_NAME;
 
 export interface TunnelView {
   /** The cluster holding the TunnelEndpoint. */

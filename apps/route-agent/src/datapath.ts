@@ -1,7 +1,14 @@
 import { VXLAN_LINK } from '@strait/api';
 import {
   HOST,
+  IpAddresses,
+  IpLinks,
+  IpNeighbours,
+  IpRoutes,
+  NftTables,
+  ProcSysctl,
   confKey,
+  type CommandRunner,
   type AddressesPort,
   type LinksPort,
   type NeighboursPort,
@@ -29,6 +36,18 @@ export interface RouteDatapathPorts {
   readonly routes: RoutesPort;
   readonly sysctl: SysctlPort;
   readonly nft: NftPort;
+}
+
+/** The real kernel ports over one command runner (the service and `route-agent uninstall`). */
+export function kernelPorts(runner: CommandRunner): RouteDatapathPorts {
+  return {
+    links: new IpLinks(runner),
+    addresses: new IpAddresses(runner),
+    neighbours: new IpNeighbours(runner),
+    routes: new IpRoutes(runner),
+    sysctl: new ProcSysctl(runner),
+    nft: new NftTables(runner),
+  };
 }
 
 export interface RouteDatapathOptions {

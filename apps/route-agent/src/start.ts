@@ -1,10 +1,10 @@
 import { EndpointResource, GatewayResource, TunnelEndpointResource, type Endpoint, type Gateway, type TunnelEndpoint } from '@strait/api';
 import { CrClient, EventResource, LeaseResource, NodeResource, type EventsV1Event, type Lease } from '@strait/kube';
-import { IpAddresses, IpLinks, IpNeighbours, IpRoutes, NftTables, ProcSysctl, execRunner } from '@strait/net';
+import { execRunner } from '@strait/net';
 import { useBus, useKubeApi, type ConfigValues, type ServiceContext, type ServiceHandle } from '@strait/runtime';
 import { RouteAgent, type NodeObject } from './agent.ts';
 import type { configSpec } from './config.ts';
-import { RouteDatapath, routeGetDevice } from './datapath.ts';
+import { RouteDatapath, kernelPorts, routeGetDevice } from './datapath.ts';
 import { RouteAgentMetrics } from './metrics.ts';
 
 /** Wires the service once its configuration is valid (loaded lazily by main.ts). */
@@ -13,17 +13,7 @@ export async function startRouteAgent(ctx: ServiceContext<ConfigValues<(typeof c
   const kc = await useKubeApi(ctx, config.kubeconfig);
   const bus = await useBus(ctx);
   const runner = execRunner({ defaultTimeoutMs: 30_000 });
-  const datapath = new RouteDatapath({
-    ports: {
-      links: new IpLinks(runner),
-      addresses: new IpAddresses(runner),
-      neighbours: new IpNeighbours(runner),
-      routes: new IpRoutes(runner),
-      sysctl: new ProcSysctl(runner),
-      nft: new NftTables(runner),
-    },
-    underlayDevice: routeGetDevice((cmd, args) => runner.run(cmd, args)),
-  });
+  const datapath = new RouteDatapath({ ports: kernelPorts(runner), underlayDevice: routeGetDevice((cmd, args) => runner.run(cmd, args)) });
   const agent = new RouteAgent({
     clusterId: config.clusterId,
     namespace: config.namespace,

@@ -1,5 +1,5 @@
-import { IpAddresses, IpLinks, IpNeighbours, IpRoutes, NftTables, ProcSysctl, execRunner } from '@strait/net';
-import { RouteDatapath } from './datapath.ts';
+import { execRunner } from '@strait/net';
+import { RouteDatapath, kernelPorts } from './datapath.ts';
 
 /**
  * `route-agent uninstall`: removes route-agent's routes (proto 202, main table), the vx-strait link
@@ -17,17 +17,7 @@ export async function runUninstall(args: readonly string[]): Promise<number> {
     return 0;
   }
   const runner = execRunner({ defaultTimeoutMs: 30_000 });
-  const datapath = new RouteDatapath({
-    ports: {
-      links: new IpLinks(runner),
-      addresses: new IpAddresses(runner),
-      neighbours: new IpNeighbours(runner),
-      routes: new IpRoutes(runner),
-      sysctl: new ProcSysctl(runner),
-      nft: new NftTables(runner),
-    },
-    underlayDevice: async () => undefined,
-  });
+  const datapath = new RouteDatapath({ ports: kernelPorts(runner), underlayDevice: async () => undefined });
   try {
     const r = await datapath.uninstall();
     process.stdout.write(`${JSON.stringify({ level: 'info', service: 'route-agent', msg: 'uninstalled', ...r })}\n`);

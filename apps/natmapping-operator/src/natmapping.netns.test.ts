@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
@@ -8,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { NatMappingResource, type NatMapping, type NatMappingNodeStatus } from '@strait/api';
 import { CrClient, EventResource, NamespaceResource, type EventsV1Event, type KubeObject } from '@strait/kube';
 import { execRunner, IpNetns } from '@strait/net';
-import { startControlPlane, type ControlPlane } from '@strait/testing';
+import { NsProcess, TCP_UNIX_RELAY_SCRIPT, startControlPlane, until, type ControlPlane } from '@strait/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installNatMappingCrd } from './testing/install-crds.ts';
 
@@ -46,47 +45,6 @@ async function sh(ns: string | undefined, cmd: string, ...args: string[]): Promi
 }
 
 const ip = (ns: string, ...args: string[]): Promise<string> => sh(undefined, 'ip', '-n', ns, ...args);
-
-/** A long-running process inside a namespace, with its output. */
-class NsProcess {
-  readonly child: ChildProcess;
-  out = '';
-  readonly exited: Promise<number | null>;
-  constructor(ns: string, argv: string[]) {
-    this.child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root' } });
-    this.child.stdout?.setEncoding('utf8').on('data', (c: string) => (this.out += c));
-    this.child.stderr?.setEncoding('utf8').on('data', (c: string) => (this.out += c));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
-  }
-  async waitFor(re: RegExp, timeoutMs = 30_000): Promise<void> {
-    await until(`${re} in output`, () => re.test(this.out) || undefined, timeoutMs).catch((e: unknown) => {
-      throw new Error(`${(e as Error).message}\n--- output ---\n${this.out.slice(-3000)}`);
-    });
-  }
-  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<number | null> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
-    this.child.kill(signal);
-    const t = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
-    const code = await this.exited;
-    clearTimeout(t);
-    return code;
-  }
-}
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 let cp: ControlPlane | undefined;
 let relayServer: Server | undefined;
@@ -193,7 +151,7 @@ describe.skipIf(!isRoot)('natmapping-operator in a gateway node (real kernel, re
     ] as const) {
       const p = new NsProcess(ns, [process.execPath, fixture('identity-server.ts'), name, String(PORT)]);
       processes.push(p);
-      await p.waitFor(/ready/);
+      await p.waitFor(/ready/, 30_000);
     }
 
     // --- control plane, reachable from the node namespace through a relay
@@ -217,12 +175,12 @@ describe.skipIf(!isRoot)('natmapping-operator in a gateway node (real kernel, re
       u.on('error', () => c.destroy());
     });
     await new Promise<void>((resolve) => relayServer?.listen(sock, resolve));
-    const relay = new NsProcess(NODE, [process.execPath, fixture('tcp-unix-relay.ts'), `127.0.0.1:${apiPort}`, sock]);
+    const relay = new NsProcess(NODE, [process.execPath, TCP_UNIX_RELAY_SCRIPT, `127.0.0.1:${apiPort}`, sock]);
     processes.push(relay);
-    await relay.waitFor(/ready/);
+    await relay.waitFor(/ready/, 30_000);
 
     operator = startOperator();
-    await operator.waitFor(/"msg":"started"/);
+    await operator.waitFor(/"msg":"started"/, 30_000);
   }, 180_000);
 
   afterAll(async () => {
@@ -234,7 +192,7 @@ describe.skipIf(!isRoot)('natmapping-operator in a gateway node (real kernel, re
   }, 120_000);
 
   it('adopts the gateway namespace, turns forwarding on and creates only its own table', async () => {
-    await operator?.waitFor(/"msg":"NAT table updated"/);
+    await operator?.waitFor(/"msg":"NAT table updated"/, 30_000);
     expect((await sh(GW, 'sysctl', '-n', 'net.ipv4.ip_forward')).trim()).toBe('1');
     expect(await sh(GW, 'nft', 'list', 'tables')).toBe('table inet foreign_test\ntable inet strait_natmap\n');
     expect((await sh(NODE, 'nft', 'list', 'tables')).trim()).toBe('');
@@ -354,9 +312,9 @@ describe.skipIf(!isRoot)('natmapping-operator in a gateway node (real kernel, re
     processes.push(ping);
     await new Promise((r) => setTimeout(r, 500));
     const old = operator;
-    expect(await old?.stop('SIGTERM')).toBe(0);
+    expect(await old?.stop('SIGTERM', 10_000)).toBe(0);
     operator = startOperator();
-    await operator.waitFor(/"msg":"NAT table already up to date"/);
+    await operator.waitFor(/"msg":"NAT table already up to date"/, 30_000);
     expect(await ping.exited).toBe(0);
     const m = /(\d+) packets transmitted, (\d+) received/.exec(ping.out);
     expect(m?.[1]).toBe('400');
@@ -391,7 +349,7 @@ describe.skipIf(!isRoot)('natmapping-operator in a gateway node (real kernel, re
 
   it('stops on SIGTERM leaving the kernel state in place', async () => {
     const before = await natTable();
-    expect(await operator?.stop('SIGTERM')).toBe(0);
+    expect(await operator?.stop('SIGTERM', 10_000)).toBe(0);
     expect((await natTable()).handles).toEqual(before.handles);
     expect(await netns.exists(GW)).toBe(true);
   });

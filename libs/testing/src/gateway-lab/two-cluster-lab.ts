@@ -25,7 +25,9 @@ import type { ControlPlane } from '../types.ts';
 import { NsProcess, until } from './ns-process.ts';
 
 export const LAB_K8S_NS = 'strait-system';
-const RELAY = fileURLToPath(new URL('./tcp-unix-relay.ts', import.meta.url));
+/** Script of the TCP → Unix-socket relay a process inside a node namespace reaches a host server through. */
+export const TCP_UNIX_RELAY_SCRIPT = fileURLToPath(new URL('./tcp-unix-relay.ts', import.meta.url));
+const RELAY = TCP_UNIX_RELAY_SCRIPT;
 const CRDS = fileURLToPath(new URL('../../../api/crds/all.yaml', import.meta.url));
 const REMAPPED = { a: '10.61.0.0/16', b: '10.62.0.0/16' } as const;
 /** Probe ports inside the node namespaces. */

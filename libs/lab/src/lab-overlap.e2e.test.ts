@@ -1,28 +1,13 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { labCheck, labDown, labUp } from './client.ts';
 import { DEFAULT_LAB_OPTIONS } from './plan.ts';
 import { labFiles } from './paths.ts';
+import { capture } from './testing/capture.ts';
 import { allPids, pidAlive, readState } from './state.ts';
 
-function capture() {
-  let text = '';
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      text += String(chunk);
-      cb();
-    },
-  });
-  return {
-    stream,
-    get text() {
-      return text;
-    },
-  };
-}
 
 /** Three clusters with the same pod CIDR: broker-sync remaps, and every pod reaches the others through the remapped addresses. */
 describe('straitctl lab --overlap --clusters 3', () => {

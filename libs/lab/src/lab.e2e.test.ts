@@ -2,28 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { labCheck, labDown, labFailover, labLogs, labStatus, labUp } from './client.ts';
 import { DEFAULT_LAB_OPTIONS } from './plan.ts';
 import { allPids, pidAlive, readState } from './state.ts';
 import { labFiles } from './paths.ts';
+import { capture } from './testing/capture.ts';
 
-function capture() {
-  let text = '';
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      text += String(chunk);
-      cb();
-    },
-  });
-  return {
-    stream,
-    get text() {
-      return text;
-    },
-  };
-}
 const io = (out = capture(), err = capture()) => ({ out, err, io: { stdout: out.stream, stderr: err.stream } });
 
 /**

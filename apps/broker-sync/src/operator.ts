@@ -1,6 +1,6 @@
 import type { Endpoint } from '@strait/api';
 import { BrokerEndpointSubject, type Bus, type BusSubscription } from '@strait/bus';
-import { Controller, LeaderElector, type Informer, type KubeObject, type Lease, type LeaderMetricsSink, type ReconcileMetricsSink, type ResourceClient, type WorkqueueMetricsSink } from '@strait/kube';
+import { Controller, LeaderElector, leaseElectionOptions, type Informer, type KubeObject, type Lease, type LeaseSettings, type LeaderMetricsSink, type ReconcileMetricsSink, type ResourceClient, type WorkqueueMetricsSink } from '@strait/kube';
 import type { Logger } from 'pino';
 import type { BrokerSyncMetrics } from './metrics.ts';
 import { RETRY_CAP_MS, type BrokerSync } from './sync.ts';
@@ -15,7 +15,7 @@ export interface BrokerSyncOperatorOptions {
   /** Informers whose changes trigger a pass (local objects and the Broker's). */
   readonly informers: ReadonlyArray<Informer<KubeObject>>;
   readonly leases: ResourceClient<Lease>;
-  readonly election: { leaseName: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  readonly election: LeaseSettings;
   readonly bus?: Bus | undefined;
   readonly metrics?: BrokerSyncMetrics | undefined;
   readonly controllerMetrics?: { workqueue(name: string): WorkqueueMetricsSink; reconciler(name: string): ReconcileMetricsSink; leader?(name: string): LeaderMetricsSink } | undefined;
@@ -52,11 +52,8 @@ export class BrokerSyncOperator {
     this.elector = new LeaderElector({
       client: o.leases,
       namespace: o.namespace,
-      name: o.election.leaseName,
       identity: o.identity,
-      leaseDurationMs: o.election.leaseDurationMs,
-      renewDeadlineMs: o.election.renewDeadlineMs,
-      retryPeriodMs: o.election.retryPeriodMs,
+      ...leaseElectionOptions(o.election),
       metrics: o.controllerMetrics?.leader?.(o.election.leaseName),
       logger: o.logger,
       callbacks: {

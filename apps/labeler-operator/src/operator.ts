@@ -12,8 +12,10 @@ import {
   LeaseResource,
   PodResource,
   RestClient,
+  leaseElectionOptions,
   type EventsV1Event,
   type Lease,
+  type LeaseSettings,
   type ResourceClient,
 } from '@strait/kube';
 import { ControllerMetrics, type Logger, type Registry } from '@strait/observability';
@@ -47,7 +49,7 @@ export interface LabelerOperatorOptions {
   podSelector: string;
   /** This replica's identity in the labeler's leader election (its pod name). */
   identity: string;
-  election: { leaseName: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  election: LeaseSettings;
   logger: Logger;
   registry?: Registry | undefined;
   /** Wall clock for Lease expiry (tests). */
@@ -100,11 +102,8 @@ export function startLabelerOperator(o: LabelerOperatorOptions): LabelerOperator
   const elector: LeaderElector = new LeaderElector({
     client: clients.electionLeases,
     namespace: o.namespace,
-    name: o.election.leaseName,
     identity: o.identity,
-    leaseDurationMs: o.election.leaseDurationMs,
-    renewDeadlineMs: o.election.renewDeadlineMs,
-    retryPeriodMs: o.election.retryPeriodMs,
+    ...leaseElectionOptions(o.election),
     logger: log,
     metrics: controllerMetrics?.leader(o.election.leaseName),
     callbacks: {

@@ -24,8 +24,10 @@ import {
   removeFinalizer,
   ensureFinalizer,
   setCondition,
+  leaseElectionOptions,
   type EventsV1Event,
   type Lease,
+  type LeaseSettings,
   type LeaderMetricsSink,
   type ReconcileMetricsSink,
   type ResourceClient,
@@ -50,13 +52,6 @@ import { PeerSpecError, desiredPeer, type LocalPlan, type PeerDesired } from './
 export const REPORTING_CONTROLLER = 'net.strait.io/tunnel-operator';
 export const FIELD_MANAGER = 'strait-tunnel-operator';
 
-export interface ElectionSettings {
-  readonly leaseName: string;
-  readonly leaseDurationMs: number;
-  readonly renewDeadlineMs: number;
-  readonly retryPeriodMs: number;
-}
-
 export interface EndpointSettings {
   readonly ip: string;
   readonly wireguardPublicKey: string | undefined;
@@ -73,7 +68,7 @@ export interface TunnelOperatorOptions {
   readonly gateways: ResourceClient<Gateway>;
   readonly events: ResourceClient<EventsV1Event>;
   readonly leases: ResourceClient<Lease>;
-  readonly election: ElectionSettings;
+  readonly election: LeaseSettings;
   readonly datapath: GatewayDatapath;
   readonly local: LocalPlan;
   readonly endpoint?: EndpointSettings | undefined;
@@ -133,11 +128,8 @@ export class TunnelOperator {
     this.elector = new LeaderElector({
       client: o.leases,
       namespace: o.namespace,
-      name: o.election.leaseName,
       identity: o.podName,
-      leaseDurationMs: o.election.leaseDurationMs,
-      renewDeadlineMs: o.election.renewDeadlineMs,
-      retryPeriodMs: o.election.retryPeriodMs,
+      ...leaseElectionOptions(o.election),
       metrics: o.controllerMetrics?.leader?.(o.election.leaseName),
       logger: o.logger,
       callbacks: {

@@ -65,6 +65,19 @@ export interface LeaderElectionOptions {
   metrics?: LeaderMetricsSink | undefined;
 }
 
+/** A service's leader-election settings, as its `--lease-name` / `--lease-duration` / `--renew-deadline` / `--retry-period` give them. */
+export interface LeaseSettings {
+  readonly leaseName: string;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+}
+
+/** The {@link LeaderElectionOptions} that {@link LeaseSettings} decide. */
+export function leaseElectionOptions(s: LeaseSettings): Pick<LeaderElectionOptions, 'name' | 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'> {
+  return { name: s.leaseName, leaseDurationMs: s.leaseDurationMs, renewDeadlineMs: s.renewDeadlineMs, retryPeriodMs: s.retryPeriodMs };
+}
+
 interface Observed {
   holder: string;
   resourceVersion: string;

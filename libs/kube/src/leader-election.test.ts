@@ -148,6 +148,34 @@ describe('LeaderElector', () => {
     expect(e.leader()).toBe('intruder');
   });
 
+  it('an acquire that succeeds only after the renew deadline is a miss, not a leadership that ends at once', async () => {
+    const { api, make, log } = world();
+    const client = api.client<Lease>(LeaseResource);
+    let slow = true;
+    // The first create reaches the server only after the renew deadline (a loaded machine), whatever the timeout says.
+    const late = new Proxy(client, {
+      get(target, prop, receiver) {
+        if (prop === 'create') {
+          return async (obj: Lease) => {
+            if (slow) {
+              slow = false;
+              await new Promise((r) => setTimeout(r, T.renewDeadlineMs + 50));
+            }
+            return target.create(obj);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const e = make('a', { client: late, watch: false });
+    e.start();
+    await vi.waitFor(() => expect(e.isLeader()).toBe(true), { timeout: 3000 });
+    await new Promise((r) => setTimeout(r, 2 * T.retryPeriodMs));
+    expect(log).toEqual(['a started']);
+    expect(e.isLeader()).toBe(true);
+  });
+
   it('many contenders racing for a free lease: exactly one wins (optimistic concurrency)', async () => {
     const { make, leaders } = world();
     const m = monitor(leaders);

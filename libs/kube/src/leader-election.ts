@@ -197,6 +197,13 @@ export class LeaderElector {
         this.attemptedRv = this.observed?.resourceVersion;
         if (stop.aborted) break;
         if (r.ok) {
+          if (performance.now() - r.startedAt >= this.renewDeadlineMs) {
+            // Acquired, but the write took longer than the renew deadline: leading now would end at once.
+            // Count it as a miss; the lease names us, so the next attempt (at once) renews it in time.
+            this.log?.warn({ tookMs: Math.round(performance.now() - r.startedAt) }, 'acquired the lease only after the renew deadline; trying again');
+            this.nextAttemptAt = performance.now();
+            continue;
+          }
           this.becomeLeader(r.startedAt);
           continue;
         }

@@ -6,6 +6,7 @@
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LabDaemon } from './daemon.ts';
+import { controlSocket, startControlServer, type ControlServer } from './control.ts';
 import { DEFAULT_LAB_OPTIONS, labOptionProblems, type LabOptions } from './plan.ts';
 
 const { values } = parseArgs({ options: { dir: { type: 'string' }, options: { type: 'string', default: '{}' } }, strict: true });
@@ -17,12 +18,14 @@ if (!values.dir || problems.length > 0) {
 }
 const dir = values.dir;
 const daemon = new LabDaemon({ dir, ...options });
+let control: ControlServer | undefined;
 
 let exiting = false;
 async function shutdown(code: number): Promise<void> {
   if (exiting) return;
   exiting = true;
   try {
+    await control?.close();
     await daemon.stop();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -35,9 +38,13 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGHUP', () => undefined);
 
 try {
+  // The control socket (control.ts: stop/start NATS and the Broker's API server, restart a service),
+  // listening before the lab is ready so that a client sees it as soon as the lab is; it refuses until then.
+  control = await startControlServer(controlSocket(dir), daemon.controlHandler(), (m) => daemon.progress(m));
   await daemon.up();
 } catch (err) {
   daemon.fail(err);
+  await control?.close();
   // Keep the logs for `straitctl lab logs` / inspection; stop every process.
   await daemon.stop();
   process.exit(1);

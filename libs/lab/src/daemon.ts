@@ -15,6 +15,7 @@ import { labFiles, nodeBinary, REPO_ROOT, type LabFiles } from './paths.ts';
 import { labTopologySpec, memberNames, type LabOptions } from './plan.ts';
 import { LAB_SERVICES, SERVICE_PLACEMENT, replicaPodName, serviceArgs, type LabService } from './services.ts';
 import { writeState, type LabNodeState, type LabState, type ServiceState } from './state.ts';
+import { ControlError, type LabControlHandler } from './control.ts';
 
 export interface LabDaemonOptions extends LabOptions {
   dir: string;
@@ -343,6 +344,55 @@ export class LabDaemon {
       if (Date.now() > deadline) throw new Error(`${line} after ${timeoutMs / 1000} s (see the tunnel-operator and broker-sync logs)`);
       await new Promise((r) => setTimeout(r, 500));
     }
+  }
+
+  /** The operations of the lab's control socket (control.ts); only while the lab is ready. */
+  controlHandler(): LabControlHandler {
+    const ready = (): ControlPlane => {
+      if (!this.cp || this.state.phase !== 'ready') throw new ControlError(409, `the lab is ${this.state.phase}, not ready`);
+      return this.cp;
+    };
+    // Restarted control-plane processes have new pids: state.json follows, for status and down.
+    const timed = async (what: () => Promise<void>) => {
+      const cp = ready();
+      const t = performance.now();
+      await what();
+      this.state.controlPlanePids = cp.pids();
+      for (const c of this.state.clusters) c.pids = cp.cluster(c.name).pids();
+      this.save();
+      return { ms: Math.round(performance.now() - t) };
+    };
+    const nats = () => {
+      const n = ready().nats;
+      if (!n) throw new ControlError(409, 'this lab runs no NATS');
+      return n;
+    };
+    return {
+      stopNats: () => timed(() => nats().stop()),
+      startNats: () => timed(() => nats().start()),
+      stopBrokerApiServer: () => timed(() => ready().cluster(BROKER).stopApiServer()),
+      startBrokerApiServer: () => timed(() => ready().cluster(BROKER).startApiServer()),
+      restartService: async ({ cluster, service, node }) => {
+        ready();
+        const found = this.services.filter((s) => s.state.cluster === cluster && s.state.name === service && (!node || s.state.node === node));
+        if (found.length === 0) {
+          const names = [...new Set(this.services.filter((s) => s.state.cluster === cluster).map((s) => `${s.state.name}@${s.state.node}`))];
+          throw new ControlError(404, `no ${service}${node ? ` on ${node}` : ''} in ${cluster} (there: ${names.join(', ') || 'nothing'})`);
+        }
+        if (found.length > 1) throw new ControlError(400, `${service} runs on ${found.length} nodes of ${cluster}: name one (${found.map((s) => s.state.node).join(', ')})`);
+        const s = found[0]!;
+        const old = s.proc;
+        if (!old.running) throw new ControlError(409, `${s.spec.name} is not running (the lab is restarting it)`);
+        const t = performance.now();
+        this.progress(`${s.spec.name}: SIGTERM (pid ${old.pid}), asked through the control socket`);
+        await old.stop({ signal: 'SIGTERM', timeoutMs: 10_000 });
+        const exitedMs = performance.now() - t;
+        const deadline = Date.now() + 120_000;
+        while (s.proc === old && Date.now() < deadline && !this.stopping) await new Promise((r) => setTimeout(r, 50));
+        await this.waitServiceReady(s, deadline);
+        return { name: s.spec.name, oldPid: old.pid, newPid: s.proc.pid, exitedMs: Math.round(exitedMs), readyMs: Math.round(performance.now() - t) };
+      },
+    };
   }
 
   fail(err: unknown): void {

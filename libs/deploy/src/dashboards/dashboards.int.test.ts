@@ -9,11 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helmTemplate, runHelm, valuesArgs, type KubeManifest } from '../helm.ts';
 import { kubectl, kubectlResult, serviceAccountKubeconfig } from '../kube.ts';
 import { REPO_ROOT, STRAIT_CHART } from '../paths.ts';
+import { checkDashboard, formatDashboardChecks, lintMetrics, scrapeServices, waitForScrapes, type MetricsTarget } from './check.ts';
 import { renderDashboardFiles } from './files.ts';
-import { dashboardQueries } from './grafana.ts';
 import { ScratchNode } from './node-namespace.ts';
-import { LocalPrometheus, promtool } from './prometheus.ts';
-import { substituteVariables, vectorSelectors } from './promql.ts';
+import type { LocalPrometheus } from './prometheus.ts';
 
 /**
  * The dashboards against what the services really export. The chart is installed into the shared control
@@ -26,7 +25,10 @@ import { substituteVariables, vectorSelectors } from './promql.ts';
  */
 
 /** Series that need a live peer (a completed handshake, in-tunnel health probes): there is no second cluster here. */
-const NEEDS_CONNECTED_PEER = new Set(['strait_tunnel_rtt_seconds_bucket', 'strait_tunnel_last_handshake_age_seconds']);
+const NEEDS_CONNECTED_PEER = new Map([
+  ['strait_tunnel_rtt_seconds_bucket', 'needs in-tunnel health probes answered by a connected peer'],
+  ['strait_tunnel_last_handshake_age_seconds', 'needs a completed handshake with a connected peer'],
+]);
 
 const suffix = randomBytes(3).toString('hex');
 const ns = `strait-dash-${suffix}`;
@@ -39,7 +41,7 @@ const hostProcesses: ServiceProcess[] = [];
 const withChartIdentity: Array<{ service: string; output: () => string }> = [];
 let prometheus: LocalPrometheus | undefined;
 let admin = '';
-const targets: Array<{ service: string; address: string }> = [];
+const targets: MetricsTarget[] = [];
 
 type Workload = KubeManifest & { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } };
 
@@ -118,9 +120,9 @@ beforeAll(async () => {
   ]) {
     await kubectl(admin, ['create', '-f', '-'], { input: JSON.stringify(obj) });
   }
-  prometheus = await LocalPrometheus.start(
+  prometheus = await scrapeServices(
     await freePort(),
-    targets.map((t) => ({ address: t.address, job: `strait-${t.service}`, labels: { namespace: ns, service_name: t.service } })),
+    targets.map((t) => ({ ...t, labels: { namespace: ns } })),
   );
 }, 300_000);
 
@@ -138,48 +140,27 @@ describe('dashboards against the running services, through Debian’s Prometheus
   it('scrapes every service, and promtool finds their metrics well-formed', async () => {
     const p = prometheus!;
     // Wait for the peer's series (the tunnel operator refreshes status every 2 s) and a few scrapes for rate().
-    const t0 = performance.now();
-    const seenUp = new Set<string>();
-    for (;;) {
-      const up = await p.targets();
-      for (const t of up) if (t.health === 'up') seenUp.add(t.job);
-      const peer = await p.query('count(strait_tunnel_status{peer="dash-peer"})').catch(() => []);
-      const nat = await p.query('count(strait_natmapping_entries_programmed)').catch(() => []);
-      if (seenUp.size === targets.length && peer.length > 0 && nat.length > 0 && performance.now() - t0 > 5000) break;
-      if (performance.now() - t0 > 150_000) {
-        throw new Error(`targets or series missing after 150 s: ${JSON.stringify(up)} peer=${peer.length} nat=${nat.length}\n${node.output()}`);
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    console.log(`all ${targets.length} targets up with per-peer and per-mapping series after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const waited = await waitForScrapes(p, targets, {
+      minMs: 5000,
+      timeoutMs: 150_000,
+      ready: async () =>
+        (await p.query('count(strait_tunnel_status{peer="dash-peer"})').catch(() => [])).length > 0 &&
+        (await p.query('count(strait_natmapping_entries_programmed)').catch(() => [])).length > 0,
+      context: () => node.output(),
+    });
+    console.log(`all ${targets.length} targets up with per-peer and per-mapping series after ${(waited / 1000).toFixed(1)} s`);
     // The services running as their chart ServiceAccounts did their work without a refusal.
     for (const p of withChartIdentity) expect(p.output(), `${p.service} as its chart ServiceAccount`).not.toMatch(/HTTP 403|is forbidden/i);
-    for (const t of targets) {
-      const text = await (await fetch(`http://${t.address}/metrics`)).text();
-      const lint = await promtool(['check', 'metrics'], text);
-      // prom-client's default nodejs_active_*_total gauges draw a naming complaint; Strait's own metrics must draw none.
-      const problems = `${lint.stdout}${lint.stderr}`.split('\n').filter((l) => l.trim() !== '' && !/^(nodejs|process)_/.test(l));
-      expect(problems, `${t.service}: promtool check metrics`).toEqual([]);
-    }
+    // prom-client's default nodejs_active_*_total gauges draw a naming complaint; Strait's own metrics must draw none.
+    for (const t of targets) expect(await lintMetrics(t.address), `${t.service}: promtool check metrics`).toEqual([]);
   }, 240_000);
 
   const files = renderDashboardFiles();
   it.each(files.map((f) => [f.name, f] as const))('%s: every query evaluates without error and every selector matches a scraped series', async (_name, f) => {
-    const p = prometheus!;
-    const missing: string[] = [];
-    const failed: string[] = [];
-    const queries = dashboardQueries(JSON.parse(f.content) as { panels: Array<Record<string, unknown>> });
-    expect(queries.length).toBeGreaterThan(0);
-    for (const q of queries) {
-      const expr = substituteVariables(q.expr, { rateInterval: '10s' });
-      await p.query(expr).catch((e: unknown) => failed.push(`${q.panel}: ${String(e)}`));
-      for (const s of vectorSelectors(expr)) {
-        if (NEEDS_CONNECTED_PEER.has(s.metric)) continue;
-        const hits = await p.query(`count(${s.text})`);
-        if (hits.length === 0) missing.push(`${q.panel}: ${s.text}`);
-      }
-    }
-    expect(failed, 'queries Prometheus refused').toEqual([]);
-    expect(missing, 'selectors without a scraped series').toEqual([]);
+    const c = await checkDashboard(prometheus!, f, { exempt: NEEDS_CONNECTED_PEER, rateInterval: '10s' });
+    console.log(formatDashboardChecks([c]));
+    expect(c.queries).toBeGreaterThan(0);
+    expect(c.failed, 'queries Prometheus refused').toEqual([]);
+    expect(c.missing, 'selectors without a scraped series').toEqual([]);
   });
 });

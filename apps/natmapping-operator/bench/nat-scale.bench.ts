@@ -3,7 +3,9 @@
  * iptables DNAT in the same run. Root only: it creates a throwaway network namespace and removes it.
  * Not a test: it prints figures (one JSON line, then a table).
  *
- *   npx node apps/natmapping-operator/bench/nat-scale.bench.ts [--entries 10000] [--repeat 100] [--iptables-repeat 10] [--warmup 10]
+ *   npx node apps/natmapping-operator/bench/nat-scale.bench.ts [--entries 10000] [--repeat 100] [--iptables-repeat 10] [--warmup 10] [--json]
+ *
+ * --json: the JSON line comes after the table, as the last line of stdout (for `straitctl bench`).
  *
  * Measured:
  *  - apply of N entries (one NatMapping): computeNatState + NatDatapath.sync, i.e. what one table
@@ -56,6 +58,7 @@ const REPEAT = opt('repeat', 100);
 const IPT_REPEAT = opt('iptables-repeat', 10);
 /** Rounds run before each measured loop and not counted (JIT warm-up). */
 const WARMUP = opt('warmup', 10);
+const JSON_LAST = argv.includes('--json');
 
 const ext = (i: number): string => `10.32.${(i >> 8) & 255}.${i & 255}`;
 const real = (i: number, gen = 0): string => `192.168.${(i >> 8) & 255}.${(i + gen) & 255}`;
@@ -383,7 +386,7 @@ async function main(): Promise<void> {
         oneChangeMs: { goal: 20, met: one.session.median <= 20 && one.reconciler.median <= 20 },
       },
     };
-    console.log(JSON.stringify(result));
+    if (!JSON_LAST) console.log(JSON.stringify(result));
     const row = (what: string, v: string, iptables: string, ratio: string): string => `| ${what.padEnd(58)} | ${v.padStart(22)} | ${iptables.padStart(24)} | ${ratio.padStart(7)} |`;
     const f = (s: { median: number; p90: number }): string => `${s.median} ms (p90 ${s.p90})`;
     console.log(
@@ -406,6 +409,7 @@ async function main(): Promise<void> {
         `goals: ${N} entries ≤ 1000 ms: ${result.goals.applyAllMs.met ? 'met' : 'MISSED'}; one change ≤ 20 ms: ${result.goals.oneChangeMs.met ? 'met' : 'MISSED'}`,
       ].join('\n'),
     );
+    if (JSON_LAST) console.log(JSON.stringify(result));
   } finally {
     for (const s of sessions) await s.close().catch(() => undefined);
     await netns.delete(ns).catch(() => undefined);

@@ -45,8 +45,8 @@ describe('straitctl', () => {
     [['version', '--output'], 'straitctl: version: --output needs a value\n'],
     [['version', 'extra'], 'straitctl: version: unexpected argument "extra"\n'],
     [['help', 'a', 'b'], 'straitctl: help: expects [command] (got 2 arguments)\n'],
-    [['help', 'nope'], 'straitctl: help: unknown command "nope" (commands: version, lab, help)\n'],
-    [['nope'], 'straitctl: unknown command "nope" (commands: version, lab, help)\n'],
+    [['help', 'nope'], 'straitctl: help: unknown command "nope" (commands: version, lab, bench, help)\n'],
+    [['nope'], 'straitctl: unknown command "nope" (commands: version, lab, bench, help)\n'],
     [['--loud'], 'straitctl: unknown flag --loud (a command comes first: straitctl <command> [flags])\n'],
   ])('%j exits 2 with one line', async (argv, line) => {
     const r = await run(...argv);
@@ -96,5 +96,63 @@ describe('straitctl lab', () => {
     const r = await run(['lab', 'status']);
     expect(r.code).toBe(3);
     expect(r.out).toContain('No lab is running');
+  });
+});
+
+describe('straitctl bench', () => {
+  const run = async (argv: string[], root = true) => {
+    let out = '';
+    let err = '';
+    const calls: string[] = [];
+    const io = {
+      stdout: { write: (s: string) => ((out += s), true) } as never,
+      stderr: { write: (s: string) => ((err += s), true) } as never,
+      env: {},
+      bench: {
+        runScript: async (script: string) => {
+          calls.push(script);
+          return { code: 0, signal: null, stdout: '{}\n' };
+        },
+        readDoc: () => undefined,
+        writeDoc: () => undefined,
+        now: () => new Date(0),
+        machine: () => ({ cores: 1, cpu: 'x', kernel: 'y', memoryGiB: 1 }),
+        isRoot: () => root,
+      },
+    };
+    const code = await runCli(argv, io, { version: '0.0.0' });
+    return { code, out, err, calls };
+  };
+
+  it.each([
+    [['bench'], 'straitctl: bench: expects NAME (got 0 arguments)\n'],
+    [['bench', 'fastest'], 'straitctl: bench: unknown benchmark "fastest" (benchmarks: failover, nat-scale, throughput, peers)\n'],
+    [['bench', 'failover', '--trials=0'], 'straitctl: bench: --trials: invalid value "0": must be a whole number from 1 to 100\n'],
+    [['bench', 'failover', '--rounds=3'], 'straitctl: bench: unknown flag --rounds (see straitctl help bench)\n'],
+  ])('%j exits 2 with one line', async (argv, line) => {
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(line);
+    expect(r.calls).toEqual([]);
+  });
+
+  it('without root it says so and runs nothing', async () => {
+    const r = await run(['bench', 'peers'], false);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('straitctl: bench peers: peers needs root (it builds network namespaces and runs real control planes): run it as root, e.g. sudo npx straitctl bench peers\n');
+    expect(r.calls).toEqual([]);
+  });
+
+  it('a script result it cannot read exits 1 naming the script', async () => {
+    const r = await run(['bench', 'nat-scale', '--json']);
+    expect(r.code).toBe(1);
+    expect(r.calls).toEqual(['apps/natmapping-operator/bench/nat-scale.bench.ts']);
+    expect(r.err.endsWith('straitctl: bench nat-scale: unexpected result: apps/natmapping-operator/bench/nat-scale.bench.ts: result has no number at entries (got nothing)\n')).toBe(true);
+  });
+
+  it('help bench lists the benchmarks', async () => {
+    const r = await run(['help', 'bench']);
+    expect(r.out).toContain('NAME: failover | nat-scale | throughput | peers');
+    expect(r.out).toContain('--trials=VALUE');
   });
 });

@@ -1,5 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
+import { BENCHMARKS, benchNames, findBench } from './bench/benchmarks.ts';
+import type { BenchDeps } from './bench/run.ts';
 
 /**
  * straitctl's command line: `straitctl <command> [flags]`. Every command parses its own flags strictly
@@ -10,6 +13,8 @@ export interface CliIO {
   stdout: Writable;
   stderr: Writable;
   env: Record<string, string | undefined>;
+  /** What `bench` runs scripts, reads the clock and writes the docs with (default: the real ones; unit tests pass fakes). */
+  bench?: BenchDeps;
 }
 
 export interface CliInfo {
@@ -107,6 +112,36 @@ const commands: Record<string, Command> = {
       } catch (err) {
         if (err instanceof lab.LabError) {
           io.stderr.write(`straitctl: lab ${action}: ${err.message}\n`);
+          return 1;
+        }
+        throw err;
+      }
+    },
+  },
+  bench: {
+    summary: `run a benchmark and record its figures in docs/benchmarks.md (${benchNames().join(', ')})`,
+    usage: [
+      'straitctl bench NAME [--trials=K] [--json] [--doc=PATH]   (root; minutes; progress on stderr)',
+      `       NAME: ${benchNames().join(' | ')}; --trials for ${BENCHMARKS.filter((b) => b.defaultTrials !== undefined).map((b) => b.name).join(', ')}`,
+    ].join('\n'),
+    options: {
+      trials: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      doc: { type: 'string' },
+    },
+    positionals: { min: 1, max: 1, names: 'NAME' },
+    async run({ values, positionals, io }) {
+      const name = positionals[0]!;
+      const def = findBench(name);
+      if (!def) throw new UsageError(`unknown benchmark "${name}" (benchmarks: ${benchNames().join(', ')})`);
+      const trials = values['trials'] === undefined ? undefined : intValue('--trials', values['trials'], 1, 100);
+      const { runBench, BenchError, DEFAULT_DOC } = await import('./bench/run.ts');
+      const doc = typeof values['doc'] === 'string' ? resolve(values['doc']) : DEFAULT_DOC;
+      try {
+        return await runBench(def, { trials, json: values['json'] === true, doc }, io, io.bench);
+      } catch (err) {
+        if (err instanceof BenchError) {
+          io.stderr.write(`straitctl: bench ${name}: ${err.message}\n`);
           return 1;
         }
         throw err;

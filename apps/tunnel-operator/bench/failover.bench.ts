@@ -12,7 +12,9 @@
  * 20 ms and rewrites the worker's route (the figures of docs/adr/0004 were taken with it).
  * Prints a table and one JSON line. Goals (docs/adr/0004): ≤ 300 ms graceful, ≤ 2 s crash.
  *
- *   npx node apps/tunnel-operator/bench/failover.bench.ts [--rounds=3] [--same-pod-cidr] [--route-agent=real|stand-in]
+ *   npx node apps/tunnel-operator/bench/failover.bench.ts [--rounds=3] [--same-pod-cidr] [--route-agent=real|stand-in] [--json]
+ *
+ * --json: the JSON line is the last line of stdout (it always is; the flag is accepted for `straitctl bench`).
  */
 import { GatewayLab, until } from '../src/testing/gateway-lab.ts';
 

@@ -1,13 +1,14 @@
 /**
  * Throughput through each cable driver, next to the same tunnel configured by hand with the plain tools.
  *
- *   npx node libs/drivers/bench/throughput.bench.ts [--seconds 5] [--runs 3] [--drivers wireguard,ipsec,vxlan]
+ *   npx node libs/drivers/bench/throughput.bench.ts [--seconds 5] [--runs 3] [--drivers wireguard,ipsec,vxlan] [--json]
  *
  * For every driver: a fresh pair of gateway namespaces joined by a WAN bridge, a pod namespace behind each,
  * iperf3 from pod A to pod B. First through Strait's driver (MTU, MSS clamp, routes, health probes running),
  * then, after Strait cleaned up, through the same technology set up by hand (wireguard-go + wg; charon +
  * swanctl with kernel-libipsec; ip link vxlan with a transit /30). Prints one JSON line per run and a table
  * with the median of each and the ratio Strait / by hand. Root required; traffic stays in the namespaces.
+ * --json: after the table, one line with the summary and every run, the last line of stdout (for `straitctl bench`).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     runs: { type: 'string', default: '3' },
     drivers: { type: 'string', default: 'wireguard,ipsec,vxlan' },
+    json: { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -206,6 +208,7 @@ async function main(): Promise<void> {
   for (const r of rows) {
     console.log(`${r.driver.padEnd(10)}  ${r.straitGbps.toFixed(3).padStart(15)}   ${r.byHandGbps.toFixed(3).padStart(16)}   ${(r.ratio * 100).toFixed(1).padStart(15)} %`);
   }
+  if (values.json) console.log(JSON.stringify({ bench: 'throughput', seconds: SECONDS, runs: RUNS, drivers: rows, measurements: all }));
 }
 
 await main();

@@ -2,7 +2,9 @@
  * NAT map benchmark: nftables map (one transaction) vs per-rule iptables, in a throwaway
  * namespace this script creates and deletes. Root only. Prints JSON and a human line.
  *
- *   npx node libs/net/bench/nft-map.bench.ts [--entries 10000] [--repeat 5]
+ *   npx node libs/net/bench/nft-map.bench.ts [--entries 10000] [--repeat 5] [--json]
+ *
+ * --json: the result also as one compact JSON line, the last line of stdout (for `straitctl bench`).
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync, rmSync, mkdtempSync } from 'node:fs';
@@ -19,6 +21,7 @@ const opt = (name: string, def: number): number => {
 };
 const N = opt('entries', 10_000);
 const REPEAT = opt('repeat', 7);
+const JSON_LINE = argv.includes('--json');
 
 const ext = (i: number): string => `10.${100 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}`;
 const real = (i: number, gen = 0): string => `192.168.${(i >> 8) & 255}.${(i + gen) & 255}`;
@@ -144,6 +147,7 @@ async function main(): Promise<void> {
         `iptables per rule: ${N} rules ${iptablesAllMs} ms, one change ${result.iptables.oneRuleChangeMs} ms | ` +
         `iptables-restore ${N} rules ${iptablesRestoreMs} ms`,
     );
+    if (JSON_LINE) console.log(JSON.stringify(result));
   } finally {
     await netns.delete(ns);
     rmSync(dir, { recursive: true, force: true });

@@ -93,6 +93,9 @@ describe('BrokerSyncOperator', () => {
     const broker = new FakeKubeApi();
     const one = replica('bs-1', local, broker);
     const two = replica('bs-2', local, broker);
+    // Our gateway's Endpoint (the tunnel-operator's): without it no pair's backend can be chosen.
+    const own = brokerEndpoint('cluster-a', '172.18.0.1');
+    await local.client<Endpoint>(EndpointResource).create({ ...own, metadata: { name: 'cluster-a', namespace: 'strait-system' } });
     one.op.start();
     await until('bs-1 leading', () => one.op.elector.isLeader());
     two.op.start();

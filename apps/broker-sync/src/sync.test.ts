@@ -6,6 +6,7 @@ import {
   ORIGIN_CLUSTER_LABEL,
   REMAPS_ANNOTATION,
   TunnelEndpointResource,
+  type Backend,
   type Cluster,
   type Endpoint,
   type NatMapping,
@@ -17,6 +18,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { BrokerSyncMetrics } from './metrics.ts';
 import { BrokerSync } from './sync.ts';
+import { pairVni } from '@strait/broker';
 import { brokerCluster, brokerEndpoint } from '@strait/broker/testing';
 
 const logger = pino({ level: 'silent' });
@@ -112,6 +114,7 @@ describe('BrokerSync', () => {
     const broker = new FakeKubeApi();
     const local = new FakeKubeApi();
     const withExt = member('cluster-a', broker, '10.1.0.0/16', { api: local, externalCIDR: '10.250.0.0/24' });
+    await localEndpoint(withExt, '172.18.0.1');
     const admin = { clusters: broker.client<Cluster>(ClusterResource), endpoints: broker.client<Endpoint>(EndpointResource) };
     await admin.clusters.create(brokerCluster('cluster-b', '10.2.0.0/16'));
     await admin.endpoints.create(brokerEndpoint('cluster-b', '172.18.0.2'));
@@ -139,6 +142,7 @@ describe('BrokerSync', () => {
   it('imports a peer (TunnelEndpoint and NatMapping) only once its gateway has published an Endpoint', async () => {
     const broker = new FakeKubeApi();
     const a = member('cluster-a', broker, '10.1.0.0/16', { externalCIDR: '10.250.0.0/24' });
+    await localEndpoint(a, '172.18.0.1');
     await broker.client<Cluster>(ClusterResource).create(brokerCluster('cluster-b', '10.2.0.0/16'));
     expect((await a.sync.syncOnce()).imported).toEqual([]);
     expect([a.teps(), a.nms()]).toEqual([[], []]);
@@ -211,6 +215,7 @@ describe('BrokerSync', () => {
     const broker = new FakeKubeApi();
     const admin = { clusters: broker.client<Cluster>(ClusterResource), endpoints: broker.client<Endpoint>(EndpointResource) };
     const a = member('cluster-a', broker, '10.1.0.0/16');
+    await localEndpoint(a, '172.18.0.1');
     // cluster-z arrives first and gets the first block; cluster-b (smaller ID) arrives later.
     for (const id of ['cluster-z', 'cluster-b']) {
       await admin.clusters.create(brokerCluster(id, '10.1.0.0/16'));
@@ -221,6 +226,7 @@ describe('BrokerSync', () => {
     expect(first).toEqual({ 'cluster-b': '100.65.0.0/16', 'cluster-z': '100.64.0.0/16' });
     // Every local object lost (a new, empty local API): decided afresh by ID order this would swap them.
     const fresh = member('cluster-a', broker, '10.1.0.0/16');
+    await localEndpoint(fresh, '172.18.0.1');
     await fresh.sync.syncOnce();
     expect(Object.fromEntries(fresh.teps().map((t) => [t.metadata?.name, t.spec.remap?.remotePodCIDR]))).toEqual(first);
   });
@@ -229,6 +235,7 @@ describe('BrokerSync', () => {
     const broker = new FakeKubeApi();
     let now = Date.parse('2026-12-07T12:00:00Z');
     const a = member('cluster-a', broker, '10.1.0.0/16', { now: () => now, staleAfterMs: 60_000, externalCIDR: '10.250.0.0/24' });
+    await localEndpoint(a, '172.18.0.1');
     const admin = { clusters: broker.client<Cluster>(ClusterResource), endpoints: broker.client<Endpoint>(EndpointResource) };
     const hb = new Date(now).toISOString();
     for (const [id, cidr] of [['cluster-b', '10.2.0.0/16'], ['cluster-c', '10.3.0.0/16']] as const) {
@@ -259,6 +266,7 @@ describe('BrokerSync', () => {
   it('keeps every local object while the Broker is unreachable and converges when it returns', async () => {
     const broker = new FakeKubeApi();
     const a = member('cluster-a', broker, '10.1.0.0/16');
+    await localEndpoint(a, '172.18.0.1');
     const admin = { clusters: broker.client<Cluster>(ClusterResource, { admin: true }), endpoints: broker.client<Endpoint>(EndpointResource, { admin: true }) };
     await admin.clusters.create(brokerCluster('cluster-b', '10.2.0.0/16'));
     await admin.endpoints.create(brokerEndpoint('cluster-b', '172.18.0.2'));
@@ -283,6 +291,7 @@ describe('BrokerSync', () => {
   it('skips malformed remote clusters with a Warning Event on the local Cluster, keeps their existing TunnelEndpoint and serves the others', async () => {
     const broker = new FakeKubeApi();
     const a = member('cluster-a', broker, '10.1.0.0/16');
+    await localEndpoint(a, '172.18.0.1');
     const admin = { clusters: broker.client<Cluster>(ClusterResource), endpoints: broker.client<Endpoint>(EndpointResource) };
     await admin.clusters.create(brokerCluster('cluster-b', '10.2.0.0/16'));
     await admin.endpoints.create(brokerEndpoint('cluster-b', '172.18.0.2'));
@@ -319,10 +328,46 @@ describe('BrokerSync', () => {
     expect(await a.registry.metrics()).toMatch(/^strait_broker_sync_skipped_remote_objects_total\{peer="cluster-c"\} 1$/m);
   });
 
+  it('gives both clusters of a pair the same backend and VNI, and skips a peer with no backend in common with a Warning Event', async () => {
+    const broker = new FakeKubeApi();
+    const a = member('cluster-a', broker, '10.1.0.0/16');
+    const b = member('cluster-b', broker, '10.2.0.0/16');
+    const c = member('cluster-c', broker, '10.3.0.0/16');
+    const offer = async (m: Member, ip: string, backends: Backend[]) => {
+      const e = brokerEndpoint(m.id, ip, { backends });
+      await m.api.client<Endpoint>(EndpointResource).create({ ...e, metadata: { name: m.id, namespace: NS } });
+    };
+    await offer(a, '172.18.0.1', ['wireguard', 'vxlan']);
+    await offer(b, '172.18.0.2', ['vxlan', 'ipsec']);
+    await offer(c, '172.18.0.3', ['ipsec']);
+    await settle(a, b, c);
+    const tep = (m: Member, peer: string) => m.teps().find((t) => t.metadata?.name === peer)?.spec;
+    expect(tep(a, 'cluster-b')).toMatchObject({ backend: 'vxlan', endpoint: { address: '172.18.0.2', port: 4789 }, backendConfig: { vxlan: { vni: pairVni('cluster-a', 'cluster-b'), port: 4789 } } });
+    expect(tep(b, 'cluster-a')).toMatchObject({ backend: 'vxlan', endpoint: { address: '172.18.0.1', port: 4789 }, backendConfig: { vxlan: { vni: pairVni('cluster-a', 'cluster-b'), port: 4789 } } });
+    expect(tep(b, 'cluster-c')).toMatchObject({ backend: 'ipsec', endpoint: { port: 500 }, backendConfig: { ipsec: { ikeID: 'cluster-c' } } });
+    expect(tep(c, 'cluster-b')).toMatchObject({ backend: 'ipsec', backendConfig: { ipsec: { ikeID: 'cluster-b' } } });
+    // cluster-a and cluster-c have nothing in common: no TunnelEndpoint on either side, a Warning naming both offers.
+    expect([tep(a, 'cluster-c'), tep(c, 'cluster-a')]).toEqual([undefined, undefined]);
+    expect((await a.sync.syncOnce()).skipped).toEqual({ 'cluster-c': 'no cable driver in common: cluster-a offers wireguard, vxlan (prefers wireguard); cluster-c offers ipsec (prefers ipsec)' });
+    expect(a.events().filter((e) => e.type === 'Warning').map((e) => e.note)).toContainEqual(expect.stringMatching(/^remote cluster cluster-c skipped: no cable driver in common/));
+  });
+
+  it('writes no TunnelEndpoint until our own gateway has published its Endpoint (its offer is needed to choose)', async () => {
+    const broker = new FakeKubeApi();
+    const a = member('cluster-a', broker, '10.1.0.0/16');
+    await broker.client<Cluster>(ClusterResource).create(brokerCluster('cluster-b', '10.2.0.0/16'));
+    await broker.client<Endpoint>(EndpointResource).create(brokerEndpoint('cluster-b', '172.18.0.2'));
+    expect((await a.sync.syncOnce()).imported).toEqual([]);
+    expect(a.teps()).toEqual([]);
+    await localEndpoint(a, '172.18.0.1');
+    expect((await a.sync.syncOnce()).imported).toEqual(['cluster-b']);
+  });
+
   it('does not judge heartbeats that could not be renewed while the Broker was down (stale only after --stale-after of sight)', async () => {
     const broker = new FakeKubeApi();
     let now = Date.parse('2026-12-07T12:00:00Z');
     const a = member('cluster-a', broker, '10.1.0.0/16', { now: () => now, staleAfterMs: 60_000 });
+    await localEndpoint(a, '172.18.0.1');
     const admin = { clusters: broker.client<Cluster>(ClusterResource, { admin: true }), endpoints: broker.client<Endpoint>(EndpointResource, { admin: true }) };
     await admin.clusters.create(brokerCluster('cluster-b', '10.2.0.0/16', { heartbeat: new Date(now).toISOString() }));
     await admin.endpoints.create(brokerEndpoint('cluster-b', '172.18.0.2'));

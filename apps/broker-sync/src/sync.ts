@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { BrokerSyncMetrics } from './metrics.ts';
 import {
   OWNED_SELECTOR,
+  chooseBackend,
   desiredNatMapping,
   desiredTunnelEndpoint,
   originOf,
@@ -209,6 +210,15 @@ export class BrokerSync {
         stale.add(id);
         continue;
       }
+      // No cable driver in common with our gateway's offers: reported like a malformed peer, no TunnelEndpoint.
+      if (r.peer.endpoint && localEndpoint) {
+        try {
+          chooseBackend(o.clusterId, localEndpoint.spec, id, r.peer.endpoint);
+        } catch (e) {
+          skipped.set(id, (e as Error).message);
+          continue;
+        }
+      }
       peers.push(r.peer);
     }
 
@@ -277,8 +287,9 @@ export class BrokerSync {
       if (!accepted.has(p.clusterId)) continue;
       const rp = accepted.get(p.clusterId);
       try {
-        if (p.endpoint) {
-          const created = await this.#writeTep(tepOf.get(p.clusterId), desiredTunnelEndpoint(p, local, rp));
+        // Both Endpoints are needed to choose the pair's backend: until our gateway has published ours, no TunnelEndpoint.
+        if (p.endpoint && localEndpoint) {
+          const created = await this.#writeTep(tepOf.get(p.clusterId), desiredTunnelEndpoint(p, local, localEndpoint.spec, rp));
           if (created) void o.events.normal(localCluster, 'RemoteClusterImported', `TunnelEndpoint ${p.clusterId} created${rp ? ` (remote pods addressed as ${rp})` : ''}`, { descriptor: ClusterResource });
           imported.push(p.clusterId);
         }

@@ -1,8 +1,10 @@
 import { HEALTH_CHECK_IP_ANNOTATION, validateNatMapping, validateTunnelEndpoint } from '@strait/api';
 import { describe, expect, it } from 'vitest';
+import { pairVni } from './backend.ts';
 import { desiredNatMapping, desiredTunnelEndpoint, parseRemaps, parseRemote, renderRemaps, translateIP, type LocalPlan } from './peer.ts';
 import { brokerCluster, brokerEndpoint } from './testing/fixtures.ts';
 
+const localEndpoint = brokerEndpoint('cluster-a', '172.18.0.1').spec;
 const local: LocalPlan = { clusterId: 'cluster-a', namespace: 'strait-system', podCidrs: ['10.1.0.0/16'], serviceCidrs: ['10.96.0.0/16'], externalCidr: '10.250.0.0/24' };
 
 function ok(r: ReturnType<typeof parseRemote>) {
@@ -59,7 +61,7 @@ describe('desired objects', () => {
   );
 
   it('produce a TunnelEndpoint the API accepts, with remaps in both directions and the health-check address as we address it', () => {
-    const t = desiredTunnelEndpoint(peer, local, '100.66.0.0/16');
+    const t = desiredTunnelEndpoint(peer, local, localEndpoint, '100.66.0.0/16');
     expect(validateTunnelEndpoint(t)).toMatchObject({ ok: true });
     expect(t.metadata).toMatchObject({
       name: 'cluster-b',
@@ -79,9 +81,20 @@ describe('desired objects', () => {
 
   it('produce no remap when neither side needs one', () => {
     const p = ok(parseRemote('cluster-b', brokerCluster('cluster-b', '10.2.0.0/16'), brokerEndpoint('cluster-b', '172.18.0.2', { healthCheckIP: '10.2.0.10' }), local));
-    const t = desiredTunnelEndpoint(p, local, undefined);
+    const t = desiredTunnelEndpoint(p, local, localEndpoint, undefined);
     expect(t.spec.remap).toBeUndefined();
     expect(t.metadata?.annotations?.[HEALTH_CHECK_IP_ANNOTATION]).toBe('10.2.0.10');
+  });
+
+  it('use the backend both clusters choose, with the peer\'s settings for it (VXLAN: the pair\'s VNI)', () => {
+    const p = ok(parseRemote('cluster-b', brokerCluster('cluster-b', '10.2.0.0/16'), brokerEndpoint('cluster-b', '172.18.0.2', { backends: ['vxlan', 'ipsec'] }), local));
+    const mine = brokerEndpoint('cluster-a', '172.18.0.1', { backends: ['ipsec', 'vxlan', 'wireguard'] }).spec;
+    const t = desiredTunnelEndpoint(p, local, mine, undefined);
+    expect(validateTunnelEndpoint(t)).toMatchObject({ ok: true });
+    expect(t.spec).toMatchObject({ endpoint: { address: '172.18.0.2', port: 500 }, backend: 'ipsec', backendConfig: { ipsec: { ikeID: 'cluster-b', port: 500, natTPort: 4500 } } });
+    const v = desiredTunnelEndpoint(p, local, brokerEndpoint('cluster-a', '172.18.0.1', { backends: ['wireguard', 'vxlan'] }).spec, undefined);
+    expect(v.spec).toMatchObject({ endpoint: { address: '172.18.0.2', port: 4789 }, backend: 'vxlan', backendConfig: { vxlan: { vni: pairVni('cluster-a', 'cluster-b'), port: 4789 } } });
+    expect(() => desiredTunnelEndpoint(p, local, localEndpoint, undefined)).toThrow(/no cable driver in common: cluster-a offers wireguard .*; cluster-b offers vxlan, ipsec/);
   });
 
   it('produce the NatMapping offering our external CIDR to the peer pods as they appear here', () => {

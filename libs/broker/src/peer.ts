@@ -22,6 +22,7 @@ import {
   type NatMapping,
   type TunnelEndpoint,
 } from '@strait/api';
+import { chooseBackend, tunnelBackendConfig } from './backend.ts';
 
 /**
  * Pure mapping of the Broker's objects of one remote cluster to this cluster's TunnelEndpoint and
@@ -162,11 +163,16 @@ export function ownedLabels(peer: string): Record<string, string> {
 /** Label selector of the local objects broker-sync owns. */
 export const OWNED_SELECTOR = `${REMOTE_CLUSTER_LABEL},${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE},${COMPONENT_LABEL}=${BROKER_SYNC_COMPONENT}`;
 
-/** The TunnelEndpoint towards a peer (its Endpoint must be known). */
-export function desiredTunnelEndpoint(peer: RemotePeer, local: LocalPlan, remotePodCIDR: string | undefined): TunnelEndpoint {
+/**
+ * The TunnelEndpoint towards a peer (its Endpoint and ours must be known): the backend both clusters choose
+ * from their offers (chooseBackend; throws NoCommonBackendError when they have none in common) with the
+ * peer's settings for it.
+ */
+export function desiredTunnelEndpoint(peer: RemotePeer, local: LocalPlan, localEndpoint: EndpointSpec, remotePodCIDR: string | undefined): TunnelEndpoint {
   const ep = peer.endpoint;
   if (!ep) throw new Error(`${peer.clusterId} has no Endpoint`);
-  const cfg = (ep.backendConfig as Record<string, { port: number } | undefined>)[ep.backend]!;
+  const backend = chooseBackend(local.clusterId, localEndpoint, peer.clusterId, ep);
+  const { port, config } = tunnelBackendConfig(backend, local.clusterId, peer.clusterId, ep);
   const annotations: Record<string, string> = {};
   if (ep.healthCheckIP) {
     const original = peer.cluster.podCIDRs.find((c) => cidrContainsIP(c, ep.healthCheckIP!));
@@ -182,9 +188,9 @@ export function desiredTunnelEndpoint(peer: RemotePeer, local: LocalPlan, remote
     metadata: { name: peer.clusterId, namespace: local.namespace, labels: ownedLabels(peer.clusterId), annotations },
     spec: {
       remoteClusterID: peer.clusterId,
-      endpoint: { address: ep.publicIP ?? ep.privateIP, port: cfg.port },
-      backend: ep.backend,
-      backendConfig: { [ep.backend]: cfg },
+      endpoint: { address: ep.publicIP ?? ep.privateIP, port },
+      backend,
+      backendConfig: config,
       remote: { podCIDRs: [...peer.cluster.podCIDRs], ...(peer.cluster.externalCIDR ? { externalCIDR: peer.cluster.externalCIDR } : {}) },
       ...(Object.keys(remap).length > 0 ? { remap } : {}),
     },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { offeredBackends } from '../schema/fields.ts';
 import { validateEndpoint, validateEndpointSpec, type EndpointSpec } from './endpoint.ts';
 import { EXAMPLE_WIREGUARD_PUBLIC_KEY, examples } from './examples.ts';
 
@@ -12,13 +13,23 @@ function errorsOf(result: { ok: boolean; errors?: string[] }): string[] {
 describe('validateEndpointSpec', () => {
   it('accepts the example and each backend with its own settings', () => {
     expect(validateEndpointSpec(spec()).ok).toBe(true);
-    expect(validateEndpointSpec(spec({ backend: 'ipsec', backendConfig: { ipsec: { ikeID: 'gw@cluster-b', port: 500, natTPort: 4500 } } })).ok).toBe(true);
+    expect(validateEndpointSpec(spec({ backend: 'ipsec', backendConfig: { ipsec: { ikeID: 'cluster-b', port: 500, natTPort: 4500 } } })).ok).toBe(true);
+    expect(validateEndpointSpec(spec({ backend: 'vxlan', backendConfig: { vxlan: { port: 4789 } } })).ok).toBe(true);
     expect(validateEndpointSpec(spec({ backend: 'vxlan', backendConfig: { vxlan: { vni: 100, port: 4789 } } })).ok).toBe(true);
   });
 
-  it('accepts IPv6 addresses in canonical form and no public IP', () => {
-    const { publicIP: _p, healthCheckIP: _h, ...rest } = spec({ privateIP: 'fd00:1::10' });
-    expect(validateEndpointSpec(rest).ok).toBe(true);
+  it('accepts several offered backends besides the preferred one', () => {
+    const offer = spec({
+      backend: 'ipsec',
+      backendConfig: {
+        wireguard: { publicKey: EXAMPLE_WIREGUARD_PUBLIC_KEY, port: 51820 },
+        ipsec: { ikeID: 'cluster-b', port: 500, natTPort: 4500 },
+        vxlan: { port: 4789 },
+      },
+    });
+    expect(validateEndpointSpec(offer).ok).toBe(true);
+    expect(offeredBackends(offer)).toEqual(['ipsec', 'wireguard', 'vxlan']);
+    expect(offeredBackends(spec())).toEqual(['wireguard']);
   });
 
   it('rejects an unknown backend', () => {
@@ -27,19 +38,15 @@ describe('validateEndpointSpec', () => {
     );
   });
 
-  it('rejects settings that do not match the backend', () => {
+  it('rejects offers without the settings of the preferred backend', () => {
     expect(errorsOf(validateEndpointSpec(spec({ backend: 'ipsec' })))).toEqual([
-      'spec.backendConfig: backendConfig must set ipsec and no other backend',
+      'spec.backendConfig: backendConfig must set ipsec, the preferred backend',
     ]);
-    expect(
-      errorsOf(
-        validateEndpointSpec(
-          spec({ backendConfig: { wireguard: { publicKey: EXAMPLE_WIREGUARD_PUBLIC_KEY, port: 1 }, vxlan: { vni: 1, port: 4789 } } }),
-        ),
-      ),
-    ).toEqual(['spec.backendConfig: backendConfig must set wireguard and no other backend']);
+    expect(errorsOf(validateEndpointSpec(spec({ backend: 'vxlan', backendConfig: { ipsec: { ikeID: 'cluster-b', port: 500 } } })))).toEqual([
+      'spec.backendConfig: backendConfig must set vxlan, the preferred backend',
+    ]);
     expect(errorsOf(validateEndpointSpec(spec({ backendConfig: {} })))).toEqual([
-      'spec.backendConfig: backendConfig must set wireguard and no other backend',
+      'spec.backendConfig: backendConfig must set wireguard, the preferred backend',
     ]);
   });
 

@@ -6,15 +6,15 @@ import Type, { type Static } from 'typebox';
 import { API_GROUP, API_VERSION } from '../constants.ts';
 import { immutable } from '../schema/common-rules.ts';
 import {
-  BackendConfigSchema,
   BackendSchema,
   CIDRListField,
   ClusterIDField,
   ConditionsField,
   DNSSubdomainField,
   IPAddressField,
+  EndpointBackendConfigSchema,
   ObservedGenerationField,
-  backendConfigMatchesBackend,
+  backendConfigOffersBackend,
 } from '../schema/fields.ts';
 import { withRules } from '../schema/rules.ts';
 import {
@@ -41,13 +41,13 @@ export const EndpointSpecSchema = withRules(
       privateIP: IPAddressField('IP of the gateway node inside its own network.'),
       publicIP: Type.Optional(IPAddressField('IP under which peers reach the gateway (after NAT), when known.')),
       backend: BackendSchema,
-      backendConfig: BackendConfigSchema,
+      backendConfig: EndpointBackendConfigSchema,
       subnets: CIDRListField('CIDRs reachable through this gateway (pod, service, external).', { minItems: 1, maxItems: 32 }),
       healthCheckIP: Type.Optional(IPAddressField('IP the peers probe through the tunnel to measure latency and liveness.')),
     },
     { description: 'How to reach the active gateway of a cluster.' },
   ),
-  [backendConfigMatchesBackend],
+  [backendConfigOffersBackend],
 );
 export type EndpointSpec = Static<typeof EndpointSpecSchema>;
 
@@ -68,7 +68,8 @@ export const EndpointDefinition: ResourceDefinition<typeof EndpointSpecSchema, t
   listKind: 'EndpointList',
   categories: ['strait'],
   description:
-    "The active gateway of a member cluster: its addresses, cable driver and the driver's public settings. " +
+    "The active gateway of a member cluster: its addresses, the cable drivers it offers (backend: the preferred one) " +
+    "and each driver's public settings. " +
     'One per cluster, written by the active gateway and exchanged through the Broker.',
   spec: EndpointSpecSchema,
   specRequired: true,

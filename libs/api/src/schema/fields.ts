@@ -191,6 +191,58 @@ export const BackendConfigSchema = Type.Object(
 );
 export type BackendConfig = Static<typeof BackendConfigSchema>;
 
+/** An Endpoint's VXLAN offer: the port; the VNI belongs to a pair of clusters and is chosen per TunnelEndpoint. */
+export const EndpointVxlanConfigSchema = Type.Object(
+  {
+    port: PortField('UDP port of the VXLAN tunnel (usually 4789), the same on both gateways.'),
+    vni: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 16777215,
+        format: 'int32',
+        description: 'Ignored by peers: each pair of clusters derives its own VNI from the two cluster IDs.',
+      }),
+    ),
+  },
+  { description: 'VXLAN offer (unencrypted; for trusted underlays).' },
+);
+export type EndpointVxlanConfig = Static<typeof EndpointVxlanConfigSchema>;
+
+/** The settings of every backend an Endpoint's gateway offers. */
+export const EndpointBackendConfigSchema = Type.Object(
+  {
+    wireguard: Type.Optional(WireGuardConfigSchema),
+    ipsec: Type.Optional(IPsecConfigSchema),
+    vxlan: Type.Optional(EndpointVxlanConfigSchema),
+  },
+  {
+    description:
+      'Settings of every backend the gateway offers: the member named by `backend` (the preferred one) must be set; ' +
+      'the others set are offered too. Each pair of clusters uses one backend both offer (see docs/adr/0011).',
+  },
+);
+export type EndpointBackendConfig = Static<typeof EndpointBackendConfigSchema>;
+
+/** The backends an Endpoint offers: the preferred one first, then the others in BACKENDS order. */
+export function offeredBackends(spec: { backend: Backend; backendConfig: EndpointBackendConfig }): Backend[] {
+  const config = spec.backendConfig as Record<string, unknown>;
+  return [spec.backend, ...BACKENDS.filter((b) => b !== spec.backend && config[b] !== undefined)];
+}
+
+/** An Endpoint's rule: the preferred backend's settings are present (other backends' settings may be too). */
+export const backendConfigOffersBackend = {
+  rule:
+    "self.backend == 'wireguard' ? has(self.backendConfig.wireguard) : " +
+    "self.backend == 'ipsec' ? has(self.backendConfig.ipsec) : has(self.backendConfig.vxlan)",
+  messageExpression: `'backendConfig must set ' + self.backend + ', the preferred backend'`,
+  fieldPath: '.backendConfig',
+  check: (self: { backend: string; backendConfig: EndpointBackendConfig }, report: (message: string) => void) => {
+    const config = self.backendConfig as Record<string, unknown> | null;
+    if (typeof config !== 'object' || config === null || typeof self.backend !== 'string') return;
+    if (config[self.backend] === undefined) report(`backendConfig must set ${self.backend}, the preferred backend`);
+  },
+};
+
 /** The rule shared by every spec with `backend` + `backendConfig`. */
 export const backendConfigMatchesBackend = {
   rule:

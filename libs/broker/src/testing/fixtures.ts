@@ -1,4 +1,4 @@
-import { EXAMPLE_WIREGUARD_PUBLIC_KEY, HEARTBEAT_ANNOTATION, ORIGIN_CLUSTER_LABEL, REMAPS_ANNOTATION, type Cluster, type Endpoint } from '@strait/api';
+import { EXAMPLE_WIREGUARD_PUBLIC_KEY, type Backend, type EndpointBackendConfig, HEARTBEAT_ANNOTATION, ORIGIN_CLUSTER_LABEL, REMAPS_ANNOTATION, type Cluster, type Endpoint } from '@strait/api';
 
 /** Test support: a remote cluster's objects as they sit on the Broker. */
 export function brokerCluster(id: string, podCIDR: string, o: { namespace?: string; remaps?: Record<string, string>; heartbeat?: string; externalCIDR?: string } = {}): Cluster {
@@ -13,7 +13,19 @@ export function brokerCluster(id: string, podCIDR: string, o: { namespace?: stri
   } as Cluster;
 }
 
-export function brokerEndpoint(id: string, ip: string, o: { namespace?: string; healthCheckIP?: string; publicKey?: string } = {}): Endpoint {
+/** The settings a gateway of cluster `id` offers for each of `backends`. */
+export function offerConfig(id: string, backends: readonly Backend[], publicKey = EXAMPLE_WIREGUARD_PUBLIC_KEY): EndpointBackendConfig {
+  const all: EndpointBackendConfig = {
+    wireguard: { publicKey, port: 51820 },
+    ipsec: { ikeID: id, port: 500, natTPort: 4500 },
+    vxlan: { port: 4789 },
+  };
+  return Object.fromEntries(backends.map((b) => [b, all[b]])) as EndpointBackendConfig;
+}
+
+/** A remote cluster's Endpoint as it sits on the Broker; `backends` are its offers, the preferred one first (default wireguard). */
+export function brokerEndpoint(id: string, ip: string, o: { namespace?: string; healthCheckIP?: string; publicKey?: string; backends?: readonly Backend[] } = {}): Endpoint {
+  const backends = o.backends ?? ['wireguard'];
   return {
     apiVersion: 'net.strait.io/v1alpha1',
     kind: 'Endpoint',
@@ -22,8 +34,8 @@ export function brokerEndpoint(id: string, ip: string, o: { namespace?: string; 
       clusterID: id,
       hostname: `${id}-gw`,
       privateIP: ip,
-      backend: 'wireguard',
-      backendConfig: { wireguard: { publicKey: o.publicKey ?? EXAMPLE_WIREGUARD_PUBLIC_KEY, port: 51820 } },
+      backend: backends[0],
+      backendConfig: offerConfig(id, backends, o.publicKey),
       subnets: ['10.0.0.0/8'],
       ...(o.healthCheckIP ? { healthCheckIP: o.healthCheckIP } : {}),
     },

@@ -1,1 +1,1 @@
-export { brokerCluster, brokerEndpoint } from './fixtures.ts';
+export { brokerCluster, brokerEndpoint, offerConfig } from './fixtures.ts';

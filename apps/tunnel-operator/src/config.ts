@@ -12,6 +12,7 @@ import {
   opt,
   serviceOptions,
 } from '@strait/runtime';
+import { backendNameProblem, backendsProblem } from './backends.ts';
 import { checkVethCidr, cidrProblem, ipProblem } from './layout.ts';
 
 /** Default port of the /livez, /readyz and /metrics server. */
@@ -68,11 +69,16 @@ export const configSpec = defineConfig(
       description: 'WireGuard implementation (auto: kernel, else wireguard-go, else boringtun)',
       default: 'auto',
     }),
+    backends: opt.list(opt.string({ description: 'cable driver', validate: backendNameProblem }), {
+      description:
+        "cable drivers this gateway offers in the cluster's Endpoint, the preferred one first (wireguard, ipsec, vxlan); each pair of clusters uses one both offer. VXLAN is unencrypted: offer it deliberately",
+      default: ['wireguard'],
+    }),
     forwardUdpPorts: opt.list(opt.int({ description: 'UDP port', min: 1, max: 65535 }), {
-      description: "UDP ports addressed to the node that are forwarded into the gateway namespace (tunnel traffic); default: the WireGuard port, 500, 4500",
+      description: "UDP ports addressed to the node that are forwarded into the gateway namespace (tunnel traffic); default: the WireGuard port, 500, 4500, and the VXLAN port 4789 when --backends offers vxlan",
     }),
     statusInterval: opt.duration({ description: 'how often tunnel status, Gateway status and metrics are refreshed', default: '2s', min: 100 }),
   },
-  { checks: [natsCheck, leaderElectionCheck] },
+  { checks: [natsCheck, leaderElectionCheck, (v) => backendsProblem(v.backends)] },
 );
 

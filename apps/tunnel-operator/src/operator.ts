@@ -2,6 +2,7 @@ import {
   FINALIZERS,
   GATEWAY_ROLE_ACTIVE,
   GATEWAY_ROLE_STANDBY,
+  EndpointResource,
   TunnelEndpointResource,
   type Endpoint,
   type Gateway,
@@ -34,6 +35,7 @@ import {
   type WorkqueueMetricsSink,
 } from '@strait/kube';
 import type { Logger } from 'pino';
+import type { EndpointOffer } from './backends.ts';
 import type { GatewayDatapath } from './datapath.ts';
 import type { TunnelMetrics } from './metrics.ts';
 import { PeerSpecError, desiredPeer, type LocalPlan, type PeerDesired } from './peers.ts';
@@ -54,8 +56,8 @@ export const FIELD_MANAGER = 'strait-tunnel-operator';
 
 export interface EndpointSettings {
   readonly ip: string;
-  readonly wireguardPublicKey: string | undefined;
-  readonly wireguardPort: number;
+  /** The backends offered (the preferred one first) and those left out (see backends.ts). */
+  readonly offer: EndpointOffer;
 }
 
 export interface TunnelOperatorOptions {
@@ -471,6 +473,12 @@ export class TunnelOperator {
       return;
     }
     const name = this.#o.clusterId;
+    const { offer } = ep;
+    if (!offer.backend) {
+      this.#log.warn({ leftOut: offer.leftOut.map((l) => l.reason) }, 'no cable driver can be offered: the Endpoint is not written');
+      this.#endpointWritten = true;
+      return;
+    }
     const body = {
       apiVersion: 'net.strait.io/v1alpha1',
       kind: 'Endpoint',
@@ -479,14 +487,20 @@ export class TunnelOperator {
         clusterID: this.#o.clusterId,
         hostname: this.#o.nodeName,
         privateIP: ep.ip,
-        backend: 'wireguard' as const,
-        backendConfig: ep.wireguardPublicKey ? { wireguard: { publicKey: ep.wireguardPublicKey, port: ep.wireguardPort } } : {},
+        backend: offer.backend,
+        backendConfig: offer.backendConfig,
         subnets,
         ...(this.#o.local.healthCheckIp ? { healthCheckIP: this.#o.local.healthCheckIp } : {}),
       },
     };
-    if (!ep.wireguardPublicKey) return;
-    await this.#o.endpoints.apply(body as never, { fieldManager: FIELD_MANAGER, force: true });
+    const written = await this.#o.endpoints.apply(body as never, { fieldManager: FIELD_MANAGER, force: true });
+    // Asked-for backends this gateway cannot run (key material missing): offered no more, reported once per leadership.
+    if (!this.#endpointWritten) {
+      for (const l of offer.leftOut) {
+        this.#log.warn({ backend: l.backend }, l.reason);
+        void this.#recorder.warning(written, 'BackendNotOffered', l.reason, { descriptor: EndpointResource, action: 'Advertise' });
+      }
+    }
     const all = await this.#o.endpoints.list({ namespace: this.#o.namespace });
     for (const other of all.items) {
       if (other.spec?.clusterID === this.#o.clusterId && other.metadata?.name !== name) {

@@ -1,9 +1,10 @@
-import { EndpointResource, GatewayResource, TunnelEndpointResource, type Endpoint, type Gateway, type TunnelEndpoint } from '@strait/api';
+import { EndpointResource, GatewayResource, TunnelEndpointResource, type Backend, type Endpoint, type Gateway, type TunnelEndpoint } from '@strait/api';
 import { Cables, defaultRegistry, type DriverConfigs, type WireGuardDriver } from '@strait/drivers';
 import { CrClient, EventResource, LeaseResource, SecretResource, type EventsV1Event, type Lease } from '@strait/kube';
 import { IpAddresses, IpLinks, IpNetns, IpRoutes, IpRules, NftTables, ProcSysctl, execRunner } from '@strait/net';
 import { ControllerMetrics } from '@strait/observability';
 import { useBus, useKubeApi, type ConfigValues, type ServiceContext, type ServiceHandle } from '@strait/runtime';
+import { VXLAN_PORT, defaultForwardUdpPorts, endpointOffer } from './backends.ts';
 import type { configSpec } from './config.ts';
 import { GatewayDatapath } from './datapath.ts';
 import { loadGatewayKeys, type SecretObject } from './keys.ts';
@@ -20,19 +21,22 @@ export async function startTunnelOperator(ctx: ServiceContext<ConfigValues<(type
   const bus = await useBus(ctx);
   const podName = config.podName ?? config.nodeName;
 
+  // Checked by the config's --backends validation.
+  const backends = config.backends as Backend[];
   const keys = await loadGatewayKeys(new CrClient<SecretObject>(kc, SecretResource), config.namespace, config.keySecret);
   const runner = execRunner({ defaultTimeoutMs: 60_000 });
   const layout = gatewayLayout({
     netnsName: config.netnsName,
     vethCidr: config.vethCidr,
     healthCheckIp: config.healthCheckIp,
-    forwardUdpPorts: config.forwardUdpPorts.length > 0 ? config.forwardUdpPorts : [config.wireguardPort, 500, 4500],
+    forwardUdpPorts: config.forwardUdpPorts.length > 0 ? config.forwardUdpPorts : defaultForwardUdpPorts(backends, config.wireguardPort),
   });
   const driverLog = logger.child({ component: 'drivers' });
   const configs: DriverConfigs = {
     ...(keys.wireguardPrivateKey
       ? { wireguard: { privateKey: keys.wireguardPrivateKey, listenPort: config.wireguardPort, implementation: config.wireguardImplementation, ifname: WG_IFNAME } }
       : {}),
+    vxlan: { port: VXLAN_PORT },
   };
   const cables = new Cables(
     defaultRegistry(),
@@ -80,7 +84,17 @@ export async function startTunnelOperator(ctx: ServiceContext<ConfigValues<(type
     election: { leaseName: config.leaseName, leaseDurationMs: config.leaseDuration, renewDeadlineMs: config.renewDeadline, retryPeriodMs: config.retryPeriod },
     datapath,
     local: { clusterId: config.clusterId, podCidrs: config.podCidrs, healthCheckIp: config.healthCheckIp, ipsecPsk: keys.ipsecPsk },
-    endpoint: config.endpointIp ? { ip: config.endpointIp, wireguardPublicKey: publicKey, wireguardPort: config.wireguardPort } : undefined,
+    endpoint: config.endpointIp
+      ? {
+          ip: config.endpointIp,
+          offer: endpointOffer({
+            clusterId: config.clusterId,
+            backends,
+            wireguard: publicKey ? { publicKey, port: config.wireguardPort } : undefined,
+            ipsecPsk: keys.ipsecPsk !== undefined,
+          }),
+        }
+      : undefined,
     bus,
     logger,
     metrics: new TunnelMetrics(ctx.registry),

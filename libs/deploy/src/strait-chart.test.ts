@@ -106,6 +106,8 @@ describe('charts/strait', { timeout: 60_000 }, () => {
       expect(gatewayPodLabels[k!], term).toBe(v);
     }
     const tunnel = flagsOf(objects, 'tunnel-operator');
+    // WireGuard only unless asked (VXLAN is unencrypted).
+    expect(tunnel.get('backends')).toBe('wireguard');
     expect(labeler.get('gateway-lease-name')).toBe(tunnel.get('lease-name'));
     expect(tunnel.get('lease-name')).toBe('east-gateway');
     expect(tunnel.get('key-secret')).toBe('east-gateway-keys');
@@ -132,7 +134,7 @@ describe('charts/strait', { timeout: 60_000 }, () => {
             gatewayKeys: { create: false, existingSecret: 'my-keys' },
           },
           gatewayService: { type: 'NodePort', ports: { wireguard: { port: 51820, nodePort: 31820 } } },
-          'tunnel-operator': { podCIDRs: ['10.1.0.0/16', '10.2.0.0/16'], flags: { 'wireguard-port': 51821, 'state-dir': null, 'brand-new-flag': 'x' }, leaderElection: { leaseDuration: '4s', renewDeadline: '3s', retryPeriod: '500ms' } },
+          'tunnel-operator': { podCIDRs: ['10.1.0.0/16', '10.2.0.0/16'], backends: ['ipsec', 'vxlan'], flags: { 'wireguard-port': 51821, 'state-dir': null, 'brand-new-flag': 'x' }, leaderElection: { leaseDuration: '4s', renewDeadline: '3s', retryPeriod: '500ms' } },
           'labeler-operator': { replicas: 3, logLevel: 'warn', tolerations: [{ key: 'k', operator: 'Exists' }] },
           'broker-sync': { broker: { kubeconfigSecret: 'broker-access', kubeconfigKey: 'config', namespace: 'brokers' } },
           'route-agent': { enabled: false },
@@ -152,6 +154,8 @@ describe('charts/strait', { timeout: 60_000 }, () => {
 
     const tunnel = flagsOf(objects, 'tunnel-operator');
     expect(tunnel.get('pod-cidrs')).toBe('10.1.0.0/16,10.2.0.0/16');
+    expect(tunnel.get('backends')).toBe('ipsec,vxlan');
+    expect(svc.spec.ports.map((p) => [p['name'], p['port'], p['targetPort']])).toContainEqual(['vxlan', 4789, 4789]);
     expect(tunnel.get('wireguard-port')).toBe('51821');
     expect(tunnel.get('brand-new-flag')).toBe('x');
     expect(tunnel.has('state-dir')).toBe(false);
@@ -181,6 +185,7 @@ describe('charts/strait', { timeout: 60_000 }, () => {
   it('refuses bad values with a message naming the field', async () => {
     expect(await refusal({ global: { clusterID: 'Cluster_A' } })).toMatch(/at '\/global\/clusterID': 'Cluster_A' does not match pattern/);
     expect(await refusal({ gatewayService: { type: 'ClusterIP' } })).toMatch(/at '\/gatewayService\/type': value must be one of 'LoadBalancer', 'NodePort'/);
+    expect(await refusal({ 'tunnel-operator': { backends: ['wireguard', 'gre'] } })).toMatch(/at '\/tunnel-operator\/backends\/1': value must be one of 'wireguard', 'ipsec', 'vxlan'/);
     expect(await refusal({ 'labeler-operator': { replicas: 0 } })).toMatch(/at '\/labeler-operator\/replicas': minimum: got 0, want 1/);
     expect(await refusal({ 'labeler-operator': { replica: 2 } })).toMatch(/at '\/labeler-operator': additional properties 'replica' not allowed/);
     expect(await refusal({ 'tunnel-operator': { leaderElection: { leaseDuration: 'soon', renewDeadline: '1s', retryPeriod: '1s' } } })).toMatch(

@@ -200,7 +200,7 @@ export async function labDown(dir: string, io: LabIO, timeoutMs = 120_000): Prom
 }
 
 /** The network namespaces whose names start with the lab's prefix. */
-function labNetns(prefix: string): string[] {
+export function labNetns(prefix: string): string[] {
   try {
     return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
       .split('\n')

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterResource, type Cluster } from '@strait/api';
 import { CrClient } from '@strait/kube';
 import { loadKubeConfig } from '@strait/testing';
-import { labCheck, labDown, labFailover, labUp } from './client.ts';
+import { labCheck, labDown, labFailover, labNetns, labUp } from './client.ts';
 import { labControl } from './control-client.ts';
 import { planProbes } from './check.ts';
 import { viewMembers } from './cluster-view.ts';
@@ -69,11 +68,6 @@ describe('straitctl lab: resilience (service restarts, NATS outage, Broker API s
   let firstPids: number[] = [];
   let netnsPrefix = '';
   let controlPlaneDir = '';
-  const labNamespaces = () =>
-    execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-      .split('\n')
-      .map((l) => l.split(' ')[0] ?? '')
-      .filter((n) => netnsPrefix !== '' && n.startsWith(`${netnsPrefix}-`));
   const current = () => readState(labFiles(dir).state)!;
   const services = () => current().clusters.flatMap((c) => c.services);
   const record = (line: string) => {
@@ -230,7 +224,8 @@ describe('straitctl lab: resilience (service restarts, NATS outage, Broker API s
     expect(pids.filter(pidAlive)).toEqual([]);
     expect(existsSync(dir)).toBe(false);
     expect(controlPlaneDir === '' || !existsSync(controlPlaneDir)).toBe(true);
-    expect(labNamespaces()).toEqual([]);
+    expect(netnsPrefix).not.toBe('');
+    expect(labNetns(netnsPrefix)).toEqual([]);
     await expect(control.stopNats()).rejects.toThrow(/no lab is running/);
   });
 });

@@ -62,7 +62,8 @@ const commands: Record<string, Command> = {
       '       straitctl lab logs SERVICE [--cluster=C] [--lines=N] | down   (state in $STRAIT_LAB_DIR or <repo>/.lab)',
     ].join('\n'),
     options: {
-      clusters: { type: 'string', default: '2' },
+      // Default 2, or 3 for --driver=mixed (see defaultClusters).
+      clusters: { type: 'string' },
       driver: { type: 'string', default: 'wireguard' },
       overlap: { type: 'boolean', default: false },
       gateways: { type: 'string', default: '2' },
@@ -79,18 +80,20 @@ const commands: Record<string, Command> = {
       const dir = lab.labDir(io.env);
       try {
         switch (action) {
-          case 'up':
+          case 'up': {
+            const driver = enumValue('--driver', values['driver'], LAB_DRIVERS);
             return await lab.labUp(
               dir,
               {
-                clusters: intValue('--clusters', values['clusters'], 1, 8),
-                driver: enumValue('--driver', values['driver'], LAB_DRIVERS),
+                clusters: values['clusters'] === undefined ? lab.defaultClusters(driver) : intValue('--clusters', values['clusters'], 1, 8),
+                driver,
                 overlap: values['overlap'] === true,
                 gateways: intValue('--gateways', values['gateways'], 1, 4),
                 workers: intValue('--workers', values['workers'], 0, 8),
               },
               io,
             );
+          }
           case 'status':
             return await lab.labStatus(dir, { json: values['json'] === true }, io);
           case 'check':

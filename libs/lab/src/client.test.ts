@@ -21,8 +21,8 @@ describe('lab prerequisites', () => {
   });
 
   it('refuses options it cannot build before touching anything', async () => {
-    await expect(labUp(join(dir, 'lab'), { ...DEFAULT_LAB_OPTIONS, driver: 'vxlan' }, io)).rejects.toThrow(LabError);
-    await expect(labUp(join(dir, 'lab'), { ...DEFAULT_LAB_OPTIONS, driver: 'vxlan' }, io)).rejects.toThrow(/--driver=vxlan is not available yet/);
+    await expect(labUp(join(dir, 'lab'), { ...DEFAULT_LAB_OPTIONS, gateways: 9 }, io)).rejects.toThrow(LabError);
+    await expect(labUp(join(dir, 'lab'), { ...DEFAULT_LAB_OPTIONS, gateways: 9 }, io)).rejects.toThrow(/--gateways must be from 1 to 4/);
   });
 
   it('check and failover without a running lab say how to start one', async () => {

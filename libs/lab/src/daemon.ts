@@ -6,13 +6,13 @@ import { TunnelEndpointResource, type TunnelEndpoint } from '@strait/api';
 import { CrClient, NodeResource, PodResource, RestClient, SecretResource, serverSideApply, type KubeObject, type ResourceDescriptor } from '@strait/kube';
 import { run } from '@strait/net';
 import { DEFAULT_SERVICE_CIDR, ManagedProcess, buildTopology, destroyRun, freePorts, startControlPlane, type ControlPlane, type Topology } from '@strait/testing';
-import { gatewayKeySecret } from './keys.ts';
+import { gatewayKeySecret, labIpsecPsk } from './keys.ts';
 import { NodeNamespace } from './node-namespace.ts';
 import { STRAIT_NAMESPACE } from './constants.ts';
 import { FIELD_MANAGER, installStrait } from './install.ts';
 import { gatewayPodObject, runningPodStatus, gatewayServiceObject, nodeObject, nodeStatus, servicePodObject } from './kube-objects.ts';
 import { labFiles, nodeBinary, REPO_ROOT, type LabFiles } from './paths.ts';
-import { labTopologySpec, memberNames, type LabOptions } from './plan.ts';
+import { labBackendsOf, labTopologySpec, memberNames, type LabOptions } from './plan.ts';
 import { LAB_SERVICES, SERVICE_PLACEMENT, replicaPodName, serviceArgs, type LabService } from './services.ts';
 import { writeState, type LabNodeState, type LabState, type ServiceState } from './state.ts';
 import { ControlError, type LabControlHandler } from './control.ts';
@@ -137,11 +137,13 @@ export class LabDaemon {
     await applyManifests(broker.kubeConfig(), readFileSync(BROKER_ACCESS_MANIFEST, 'utf8'));
     const brokerKubeconfigs = new Map<string, string>();
     for (const name of members) brokerKubeconfigs.set(name, (await broker.addUser(`strait:member:${name}`, ['strait:members'])).kubeconfigPath);
+    // One IPsec PSK for the whole lab: both ends of an IPsec tunnel authenticate with the same key.
+    const ipsecPsk = labIpsecPsk();
     await Promise.all(
       members.map(async (name) => {
         const kc = cp.cluster(name).kubeConfig();
         await installStrait(kc, [STRAIT_NAMESPACE]);
-        await serverSideApply(new RestClient(kc), gatewayKeySecret(STRAIT_NAMESPACE) as never, { fieldManager: FIELD_MANAGER, descriptor: SecretResource });
+        await serverSideApply(new RestClient(kc), gatewayKeySecret(STRAIT_NAMESPACE, ipsecPsk) as never, { fieldManager: FIELD_MANAGER, descriptor: SecretResource });
         await this.writeNodesAndPods(name);
       }),
     );
@@ -223,6 +225,7 @@ export class LabDaemon {
           podCidr: topo.cluster(p.cluster).podCIDR,
           serviceCidr: DEFAULT_SERVICE_CIDR,
           stateDir: join(this.files.dir, 'nodes', p.node.name),
+          backends: labBackendsOf(o.driver, members.indexOf(p.cluster) + 1),
         })],
         logFile: log,
       };

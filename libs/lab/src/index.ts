@@ -5,7 +5,7 @@ export { readState, pidAlive, allPids, type LabState, type ClusterState, type Se
 export { LAB_SERVICES, serviceArgs, type LabService } from './services.ts';
 export { LabDaemon, memberNames, BROKER, BROKER_NAMESPACE } from './daemon.ts';
 export { labUp, labDown, labStatus, labLogs, labCheck, labFailover, collectStatus, missingCommands, LAB_COMMANDS, LabError, type LabIO, type FailoverResult } from './client.ts';
-export { DEFAULT_LAB_OPTIONS, LAB_DRIVERS, labOptionProblems, labTopologySpec, type LabOptions, type LabDriver } from './plan.ts';
+export { DEFAULT_LAB_OPTIONS, LAB_DRIVERS, MIXED_ROTATION, defaultClusters, labBackendsOf, labOptionProblems, labTopologySpec, type LabOptions, type LabDriver } from './plan.ts';
 export { planProbes, parsePing, type ProbeResult } from './check.ts';
 export { viewCluster, viewMembers, type ClusterView } from './cluster-view.ts';
 export { renderStatus } from './table.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planTopology } from '@strait/testing';
-import { DEFAULT_LAB_OPTIONS, healthCheckIpOf, labOptionProblems, labTopologySpec, memberNames, podCidrOf } from './plan.ts';
+import { DEFAULT_LAB_OPTIONS, LAB_DRIVERS, defaultClusters, healthCheckIpOf, labBackendsOf, labOptionProblems, labTopologySpec, memberNames, podCidrOf, type LabDriver } from './plan.ts';
 
 describe('lab plan', () => {
   it('defaults: two clusters of two gateways and one worker, distinct pod CIDRs', () => {
@@ -24,9 +24,24 @@ describe('lab plan', () => {
     expect(healthCheckIpOf('10.1.0.0/16')).toBe('10.1.255.254');
   });
 
-  it('names the flag of a bad option and refuses drivers a joined lab cannot use yet', () => {
+  it('names the flag of a bad option and accepts every driver', () => {
     expect(labOptionProblems(DEFAULT_LAB_OPTIONS)).toEqual([]);
     expect(labOptionProblems({ ...DEFAULT_LAB_OPTIONS, gateways: 0 })).toEqual(['--gateways must be from 1 to 4']);
-    expect(labOptionProblems({ ...DEFAULT_LAB_OPTIONS, driver: 'ipsec' })[0]).toMatch(/--driver=ipsec is not available yet.*--driver=wireguard/);
+    for (const driver of LAB_DRIVERS) expect(labOptionProblems({ ...DEFAULT_LAB_OPTIONS, driver })).toEqual([]);
+    expect(labOptionProblems({ ...DEFAULT_LAB_OPTIONS, driver: 'gre' as LabDriver })).toEqual(['--driver must be one of wireguard, ipsec, vxlan, mixed']);
+  });
+
+  it('one driver: every cluster offers it; mixed: a rotation giving every pair exactly one driver in common', () => {
+    expect(labBackendsOf('ipsec', 1)).toEqual(['ipsec']);
+    expect(labBackendsOf('vxlan', 5)).toEqual(['vxlan']);
+    expect([1, 2, 3, 4].map((i) => labBackendsOf('mixed', i))).toEqual([
+      ['wireguard', 'vxlan'],
+      ['ipsec', 'wireguard'],
+      ['vxlan', 'ipsec'],
+      ['wireguard', 'vxlan'],
+    ]);
+    const common = (a: number, b: number) => labBackendsOf('mixed', a).filter((x) => labBackendsOf('mixed', b).includes(x));
+    expect([common(1, 2), common(1, 3), common(2, 3)]).toEqual([['wireguard'], ['vxlan'], ['ipsec']]);
+    expect([defaultClusters('mixed'), defaultClusters('wireguard'), defaultClusters('vxlan')]).toEqual([3, 2, 2]);
   });
 });

@@ -1,6 +1,11 @@
+import type { Backend } from '@strait/api';
 import type { TopologySpec } from '@strait/testing';
 
-/** Cable drivers the lab can be asked for; `mixed` gives each pair of clusters a driver in turn. */
+/**
+ * Cable drivers the lab can be asked for. One driver: every tunnel-operator offers only it. `mixed`: each
+ * cluster offers two drivers in rotation (MIXED_ROTATION), so every pair of clusters has one in common and
+ * a gateway runs two drivers at once.
+ */
 export const LAB_DRIVERS = ['wireguard', 'ipsec', 'vxlan', 'mixed'] as const;
 export type LabDriver = (typeof LAB_DRIVERS)[number];
 
@@ -38,21 +43,32 @@ export function healthCheckIpOf(podCidr: string): string {
 }
 
 /**
- * Problems with the options, as messages naming the flag; empty when they can be built. Drivers other
- * than WireGuard are refused for now: the tunnel-operator advertises WireGuard in its cluster's Endpoint,
- * so a lab joined through the Broker cannot choose IPsec or VXLAN yet.
+ * `--driver=mixed`: cluster i (1-based) offers MIXED_ROTATION[(i - 1) % 3], the preferred one first.
+ * Clusters 1 and 2 share only WireGuard, 1 and 3 only VXLAN, 2 and 3 only IPsec (then the rotation repeats).
  */
+export const MIXED_ROTATION: readonly (readonly Backend[])[] = [
+  ['wireguard', 'vxlan'],
+  ['ipsec', 'wireguard'],
+  ['vxlan', 'ipsec'],
+];
+
+/** The `--backends` of the tunnel-operators of member cluster `number` (1-based). */
+export function labBackendsOf(driver: LabDriver, number: number): readonly Backend[] {
+  return driver === 'mixed' ? MIXED_ROTATION[(number - 1) % MIXED_ROTATION.length]! : [driver];
+}
+
+/** `--clusters` when not given: 3 for `mixed` (with 2 only their one common driver would be used), else 2. */
+export function defaultClusters(driver: LabDriver): number {
+  return driver === 'mixed' ? 3 : DEFAULT_LAB_OPTIONS.clusters;
+}
+
+/** Problems with the options, as messages naming the flag; empty when they can be built. */
 export function labOptionProblems(o: LabOptions): string[] {
   const out: string[] = [];
   if (!Number.isInteger(o.clusters) || o.clusters < 1 || o.clusters > 8) out.push('--clusters must be from 1 to 8');
   if (!Number.isInteger(o.gateways) || o.gateways < 1 || o.gateways > 4) out.push('--gateways must be from 1 to 4');
   if (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > 8) out.push('--workers must be from 0 to 8');
   if (!(LAB_DRIVERS as readonly string[]).includes(o.driver)) out.push(`--driver must be one of ${LAB_DRIVERS.join(', ')}`);
-  else if (o.driver !== 'wireguard') {
-    out.push(
-      `--driver=${o.driver} is not available yet: the tunnel-operator advertises only WireGuard in its cluster's Endpoint, from which broker-sync makes the peers' TunnelEndpoints (use --driver=wireguard)`,
-    );
-  }
   return out;
 }
 

@@ -36,6 +36,12 @@ describe('serviceArgs', () => {
     expect(serviceArgs({ ...gateway, service: 'natmapping-operator' })).toContain('--netns-name=slab-cluster-1-g1-sn');
   });
 
+  it("passes the cluster's cable drivers to the tunnel-operator, the preferred one first", () => {
+    expect(serviceArgs({ ...gateway, service: 'tunnel-operator', backends: ['ipsec', 'wireguard'] })).toContain('--backends=ipsec,wireguard');
+    expect(serviceArgs({ ...gateway, service: 'tunnel-operator' }).some((a) => a.startsWith('--backends'))).toBe(false);
+    expect(serviceArgs({ ...gateway, service: 'natmapping-operator', backends: ['ipsec'] }).some((a) => a.startsWith('--backends'))).toBe(false);
+  });
+
   it('broker-sync joins through the Broker with its member identity and writes its Cluster from the CIDRs', () => {
     expect(serviceArgs({ ...gateway, service: 'broker-sync', serviceCidr: '10.96.0.0/16' })).toEqual(
       expect.arrayContaining(['--broker-kubeconfig=/b', '--pod-cidrs=10.1.0.0/16', '--service-cidrs=10.96.0.0/16']),

@@ -38,6 +38,8 @@ export interface ServiceLaunch {
   serviceCidr?: string;
   /** Gateway nodes: private directory of the node's tunnel daemons. */
   stateDir?: string;
+  /** Gateway nodes: the cable drivers offered, the preferred one first (default: the tunnel-operator's, wireguard). */
+  backends?: readonly string[];
 }
 
 export function serviceMain(service: LabService): string {
@@ -61,6 +63,7 @@ export function serviceArgs(l: ServiceLaunch): string[] {
       if (l.stateDir) args.push(`--state-dir=${l.stateDir}`);
       if (l.podCidr) args.push(`--pod-cidrs=${l.podCidr}`, `--health-check-ip=${healthCheckIpOf(l.podCidr)}`);
       if (l.endpointIp) args.push(`--endpoint-ip=${l.endpointIp}`);
+      if (l.backends && l.backends.length > 0) args.push(`--backends=${l.backends.join(',')}`);
       // The lab machine may have no WireGuard kernel module; wireguard-go works everywhere.
       args.push('--wireguard-implementation=wireguard-go', '--status-interval=1s');
       break;

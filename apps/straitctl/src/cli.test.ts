@@ -116,7 +116,7 @@ describe('straitctl bench', () => {
         readDoc: () => undefined,
         writeDoc: () => undefined,
         now: () => new Date(0),
-        machine: () => ({ cores: 1, cpu: 'x', kernel: 'y', memoryGiB: 1 }),
+        machine: () => ({ cores: 1, cpu: 'x', kernel: 'y', memoryGiB: 1, load1: 0 }),
         isRoot: () => root,
       },
     };

@@ -6,7 +6,7 @@ const report = (bench: string, value: number): BenchReport => ({
   bench,
   title: 'Time until every peer is reconciled.',
   date: new Date('2026-12-07T23:40:12Z'),
-  machine: { cores: 2, cpu: 'Test CPU', kernel: 'Linux 6.1.0', memoryGiB: 7.8 },
+  machine: { cores: 2, cpu: 'Test CPU', kernel: 'Linux 6.1.0', memoryGiB: 7.8, load1: 3.25 },
   command: `npx straitctl bench ${bench}`,
   figures: [
     { name: 'all reconciled', value, unit: 'ms', goal: { op: '<=', value: 5000 } },
@@ -25,7 +25,7 @@ describe('renderSection', () => {
         'Time until every peer is reconciled.',
         '',
         '- Date: 2026-12-07 23:40 UTC',
-        '- Machine: 2 cores (Test CPU), 7.8 GiB, Linux 6.1.0',
+        '- Machine: 2 cores (Test CPU), 7.8 GiB, Linux 6.1.0; load average 3.25 at the start',
         '- Command: `npx straitctl bench peers`',
         '- Goals: all met',
         '',

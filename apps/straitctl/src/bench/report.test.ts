@@ -5,7 +5,7 @@ const r: BenchReport = {
   bench: 'failover',
   title: 'Datapath loss.',
   date: new Date('2026-12-07T23:00:00Z'),
-  machine: { cores: 2, cpu: 'Test CPU', kernel: 'Linux 6.1.0', memoryGiB: 4 },
+  machine: { cores: 2, cpu: 'Test CPU', kernel: 'Linux 6.1.0', memoryGiB: 4, load1: 0.5 },
   command: 'npx straitctl bench failover',
   figures: [
     { name: 'graceful p50', value: 205, unit: 'ms', goal: { op: '<=', value: 300 } },
@@ -17,7 +17,7 @@ const r: BenchReport = {
 
 describe('report', () => {
   it('describes the machine from its source', () => {
-    expect(describeMachine({ cores: () => 2, cpuModel: () => '  AMD   EPYC ', kernel: () => 'Linux 6.18', memoryBytes: () => 8 * 2 ** 30 })).toEqual({ cores: 2, cpu: 'AMD EPYC', kernel: 'Linux 6.18', memoryGiB: 8 });
+    expect(describeMachine({ cores: () => 2, cpuModel: () => '  AMD   EPYC ', kernel: () => 'Linux 6.18', memoryBytes: () => 8 * 2 ** 30, load1: () => 1.23456 })).toEqual({ cores: 2, cpu: 'AMD EPYC', kernel: 'Linux 6.18', memoryGiB: 8, load1: 1.23 });
   });
 
   it('checks goals both ways', () => {
@@ -47,7 +47,7 @@ describe('report', () => {
     expect(reportText(r)).toBe(
       [
         'failover: Datapath loss.',
-        '  on 2 cores (Test CPU), 4 GiB, Linux 6.1.0',
+        '  on 2 cores (Test CPU), 4 GiB, Linux 6.1.0; load average 0.5 at the start',
         '  graceful p50  205 ms  (goal ≤ 300 ms: met)',
         '  crash max     2300 ms  (goal ≤ 2000 ms: MISSED)',
         '  ratio         0.951×  (goal ≥ 0.9×: met)',

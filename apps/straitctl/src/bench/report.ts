@@ -1,4 +1,4 @@
-import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
+import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
 
 /**
  * What a benchmark reports: named figures (value, unit, optional goal), where and when they were
@@ -23,6 +23,8 @@ export interface Machine {
   cpu: string;
   kernel: string;
   memoryGiB: number;
+  /** 1-minute load average when the benchmark started (other work on the machine shows here). */
+  load1: number;
 }
 
 export interface BenchReport {
@@ -44,6 +46,7 @@ export interface MachineSource {
   cpuModel(): string;
   kernel(): string;
   memoryBytes(): number;
+  load1(): number;
 }
 
 const osSource: MachineSource = {
@@ -51,14 +54,15 @@ const osSource: MachineSource = {
   cpuModel: () => cpus()[0]?.model.trim() ?? 'unknown CPU',
   kernel: () => `${type()} ${release()}`,
   memoryBytes: () => totalmem(),
+  load1: () => loadavg()[0] ?? 0,
 };
 
 export function describeMachine(src: MachineSource = osSource): Machine {
-  return { cores: src.cores(), cpu: src.cpuModel().replace(/\s+/g, ' ').trim(), kernel: src.kernel(), memoryGiB: Math.round((src.memoryBytes() / 2 ** 30) * 10) / 10 };
+  return { cores: src.cores(), cpu: src.cpuModel().replace(/\s+/g, ' ').trim(), kernel: src.kernel(), memoryGiB: Math.round((src.memoryBytes() / 2 ** 30) * 10) / 10, load1: Math.round(src.load1() * 100) / 100 };
 }
 
 export function machineText(m: Machine): string {
-  return `${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, ${m.kernel}`;
+  return `${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, ${m.kernel}; load average ${m.load1} at the start`;
 }
 
 export function goalMet(f: Figure): boolean | undefined {

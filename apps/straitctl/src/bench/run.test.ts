@@ -30,7 +30,7 @@ function fakes(run: Partial<ScriptRun> & { stderr?: string } = {}, o: { root?: b
     readDoc: (p) => docs.get(p),
     writeDoc: (p, t) => void docs.set(p, t),
     now: () => new Date('2026-12-07T23:50:00Z'),
-    machine: () => ({ cores: 2, cpu: 'Fake CPU', kernel: 'Linux 6.1', memoryGiB: 8 }),
+    machine: () => ({ cores: 2, cpu: 'Fake CPU', kernel: 'Linux 6.1', memoryGiB: 8, load1: 1.5 }),
     isRoot: () => o.root ?? true,
   };
   return { deps, calls, docs };

@@ -91,6 +91,7 @@ export async function runBench(def: BenchDefinition, o: BenchRunOptions, io: Ben
   }
   if (o.trials !== undefined && def.defaultTrials === undefined) throw new BenchError(`${def.name} takes no --trials`);
   const started = deps.now();
+  const machine = deps.machine();
   io.stderr.write(`straitctl bench ${def.name}: running ${def.script} (progress below; this takes minutes)\n`);
   const r = await deps.runScript(def.script, def.args(o.trials), (chunk) => io.stderr.write(chunk));
   if (r.code !== 0) {
@@ -119,7 +120,7 @@ export async function runBench(def: BenchDefinition, o: BenchRunOptions, io: Ben
     bench: def.name,
     title: def.title,
     date: started,
-    machine: deps.machine(),
+    machine,
     command: benchCommand(def, o.trials),
     figures: summary.figures,
     notes: summary.notes,

@@ -194,6 +194,18 @@ describe('Strait CRDs on kube-apiserver', () => {
     );
   });
 
+  it('accepts an Endpoint offering several backends, and refuses one without the preferred backend\'s settings', async () => {
+    const offer = inNamespace(examples.endpoint(), 'offer');
+    offer.spec.backend = 'ipsec';
+    offer.spec.backendConfig = { ...offer.spec.backendConfig, ipsec: { ikeID: 'cluster-b', port: 500, natTPort: 4500 }, vxlan: { port: 4789 } };
+    expect((await accepted(offer, 'All')).metadata?.name).toBe('offer');
+    const missing = inNamespace(examples.endpoint(), 'no-preferred');
+    missing.spec.backend = 'vxlan';
+    expect(await rejected(missing)).toContainEqual(
+      expect.objectContaining({ field: 'spec.backendConfig', message: expect.stringContaining('backendConfig must set vxlan, the preferred backend') }),
+    );
+  });
+
   it.each([0, 70000])('rejects port %i', async (port) => {
     const object = inNamespace(examples.tunnelEndpoint(), `port-${port}`);
     object.spec.endpoint.port = port;

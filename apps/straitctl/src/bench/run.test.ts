@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { failover, peers } from './benchmarks.ts';
-import { benchCommand, runBench, type BenchDeps, type ScriptRun } from './run.ts';
+import { HeldLastLine, benchCommand, runBench, type BenchDeps, type ScriptRun } from './run.ts';
 
 function sink(): { w: Writable; text: () => string } {
   let s = '';
@@ -22,10 +22,14 @@ function fakes(run: Partial<ScriptRun> & { stderr?: string } = {}, o: { root?: b
   const calls: { script: string; args: readonly string[] }[] = [];
   const docs = new Map<string, string>(o.doc !== undefined ? [['/d/benchmarks.md', o.doc]] : []);
   const deps: BenchDeps = {
-    async runScript(script, args, onStderr) {
+    async runScript(script, args, on) {
       calls.push({ script, args });
-      onStderr(run.stderr ?? 'peers: lab up\n');
-      return { code: run.code === undefined ? 0 : run.code, signal: run.signal ?? null, stdout: run.stdout ?? `summary line\n${JSON.stringify(PEERS_RESULT)}\n` };
+      on.stderr(run.stderr ?? 'peers: lab up\n');
+      const stdout = run.stdout ?? `summary line\n${JSON.stringify(PEERS_RESULT)}\n`;
+      // In two pieces, split inside a line, as a pipe may deliver it.
+      on.stdout(stdout.slice(0, 5));
+      on.stdout(stdout.slice(5));
+      return { code: run.code === undefined ? 0 : run.code, signal: run.signal ?? null, stdout };
     },
     readDoc: (p) => docs.get(p),
     writeDoc: (p, t) => void docs.set(p, t),
@@ -51,6 +55,7 @@ describe('runBench', () => {
     // Progress and the script's own output go to stderr.
     expect(err.text()).toContain('peers: lab up\n');
     expect(err.text()).toContain('summary line\n');
+    expect(err.text()).not.toContain('"allReconciledMs"');
     const doc = f.docs.get('/d/benchmarks.md')!;
     expect(doc.startsWith('# Benchmarks\n\nintro\n\n<!-- straitctl bench peers: begin -->\n## peers\n')).toBe(true);
     expect(doc).toContain('| 100 peers reconciled (status and device) | 1800 ms | ≤ 5000 ms (met) |');
@@ -94,5 +99,18 @@ describe('runBench', () => {
     f = fakes({ stdout: '{"peers":100}\n' }, { doc: 'kept' });
     await expect(runBench(peers, opts, io, f.deps)).rejects.toThrow('unexpected result: apps/tunnel-operator/bench/peers.bench.ts: result has no number at allReconciledMs');
     expect(f.docs.get('/d/benchmarks.md')).toBe('kept');
+  });
+});
+
+describe('HeldLastLine', () => {
+  it('passes on complete lines as they come and holds back the last one', () => {
+    const out: string[] = [];
+    const h = new HeldLastLine((l) => out.push(l));
+    h.push('a\nb');
+    expect(out).toEqual([]);
+    h.push('b\n\n');
+    expect(out).toEqual(['a']);
+    h.push('c\n{"result":1}\n');
+    expect(out).toEqual(['a', 'bb', 'c']);
   });
 });

@@ -19,8 +19,8 @@ export interface ScriptRun {
 }
 
 export interface BenchDeps {
-  /** Runs `node <script> ...args` in the repository root; stderr chunks go to onStderr as they come. */
-  runScript(script: string, args: readonly string[], onStderr: (chunk: string) => void): Promise<ScriptRun>;
+  /** Runs `node <script> ...args` in the repository root; output chunks go to the callbacks as they come. */
+  runScript(script: string, args: readonly string[], on: { stderr(chunk: string): void; stdout(chunk: string): void }): Promise<ScriptRun>;
   readDoc(path: string): string | undefined;
   writeDoc(path: string, text: string): void;
   now(): Date;
@@ -47,12 +47,15 @@ export class BenchError extends Error {
 }
 
 export const nodeDeps: BenchDeps = {
-  runScript(script, args, onStderr) {
+  runScript(script, args, on) {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [join(REPO_ROOT, script), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
-      child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-      child.stderr.setEncoding('utf8').on('data', onStderr);
+      child.stdout.setEncoding('utf8').on('data', (c: string) => {
+        stdout += c;
+        on.stdout(c);
+      });
+      child.stderr.setEncoding('utf8').on('data', (c: string) => on.stderr(c));
       // Ctrl-C reaches the child through the process group; a plain SIGTERM to straitctl is passed on
       // so that the script can remove its namespaces and processes.
       const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
@@ -93,7 +96,10 @@ export async function runBench(def: BenchDefinition, o: BenchRunOptions, io: Ben
   const started = deps.now();
   const machine = deps.machine();
   io.stderr.write(`straitctl bench ${def.name}: running ${def.script} (progress below; this takes minutes)\n`);
-  const r = await deps.runScript(def.script, def.args(o.trials), (chunk) => io.stderr.write(chunk));
+  // The script's own stdout (tables, per-run lines) goes to stderr as it comes, all but its last line
+  // (the result): straitctl's stdout carries the summary and the one JSON line only.
+  const held = new HeldLastLine((line) => io.stderr.write(`${line}\n`));
+  const r = await deps.runScript(def.script, def.args(o.trials), { stderr: (chunk) => io.stderr.write(chunk), stdout: (chunk) => held.push(chunk) });
   if (r.code !== 0) {
     const how = r.signal ? `was killed by ${r.signal}` : `exited with code ${String(r.code)}`;
     throw new BenchError(`${def.script} ${how} (its messages are above)`);
@@ -105,9 +111,6 @@ export async function runBench(def: BenchDefinition, o: BenchRunOptions, io: Ben
     if (err instanceof ResultLineError) throw new BenchError(err.message);
     throw err;
   }
-  // The script's own table goes with the progress: stdout carries the summary and the JSON line only.
-  const own = r.stdout.trimEnd().split('\n').slice(0, -1).join('\n').trim();
-  if (own) io.stderr.write(`${own}\n`);
   let summary: { figures: BenchReport['figures']; notes: string[] };
   try {
     summary = def.summarise(result);
@@ -130,4 +133,23 @@ export async function runBench(def: BenchDefinition, o: BenchRunOptions, io: Ben
   if (!o.json) io.stdout.write(`${reportText(report)}  (section "${def.name}" of ${o.doc} updated)\n`);
   io.stdout.write(`${reportJson(report)}\n`);
   return 0;
+}
+
+/** Passes on every complete non-empty line except the latest one, which it holds until another comes. */
+export class HeldLastLine {
+  #partial = '';
+  #last: string | undefined;
+  readonly #emit: (line: string) => void;
+  constructor(emit: (line: string) => void) {
+    this.#emit = emit;
+  }
+  push(chunk: string): void {
+    const lines = (this.#partial + chunk).split('\n');
+    this.#partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      if (this.#last !== undefined) this.#emit(this.#last);
+      this.#last = line;
+    }
+  }
 }

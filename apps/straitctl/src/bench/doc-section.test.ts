@@ -12,7 +12,7 @@ const report = (bench: string, value: number): BenchReport => ({
     { name: 'all reconciled', value, unit: 'ms', goal: { op: '<=', value: 5000 } },
     { name: 'RSS a|b', value: 71.3, unit: 'MiB' },
   ],
-  notes: ['One trial.'],
+  notes: ['One trial.', 'Second note.'],
 });
 
 describe('renderSection', () => {
@@ -35,6 +35,8 @@ describe('renderSection', () => {
         '| RSS a\\|b | 71.3 MiB |  |',
         '',
         'One trial.',
+        '',
+        'Second note.',
         '<!-- straitctl bench peers: end -->',
       ].join('\n'),
     );

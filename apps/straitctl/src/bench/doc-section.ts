@@ -41,7 +41,8 @@ export function renderSection(r: BenchReport): string {
       const met = goalMet(f);
       return `| ${cell(f.name)} | ${valueText(f.value, f.unit)} | ${f.goal ? `${goalText(f.goal, f.unit)} ${met ? '(met)' : '(**missed**)'}` : ''} |`;
     }),
-    ...(r.notes?.length ? ['', ...r.notes] : []),
+    // One paragraph a note.
+    ...(r.notes ?? []).flatMap((n) => ['', n]),
     endMarker(r.bench),
   ];
   return lines.join('\n');

@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterResource, type Cluster } from '@strait/api';
+import { ClusterResource, NatMappingResource, TunnelEndpointResource, type Cluster, type NatMapping, type TunnelEndpoint } from '@strait/api';
 import { CrClient } from '@strait/kube';
 import { loadKubeConfig } from '@strait/testing';
 import { labCheck, labDown, labFailover, labNetns, labUp } from './client.ts';
@@ -58,9 +59,10 @@ async function ready(s: ServiceState): Promise<boolean> {
  * The lab's resilience scenarios on one default lab (two clusters of two gateway nodes and a worker),
  * while a pod of cluster-1 pings a pod of cluster-2 50 times a second: every service replica restarted in
  * turn, NATS stopped for a minute (with a graceful failover meanwhile), the Broker's API server stopped
- * and started. Losses and durations are printed; only "no interruption" properties are asserted.
+ * and started; then NatMappings to a pod and to a host outside the cluster. Losses and durations are
+ * printed; only "no interruption" properties are asserted.
  */
-describe('straitctl lab: resilience (service restarts, NATS outage, Broker API server outage)', () => {
+describe('straitctl lab: resilience (service restarts, NATS outage, Broker API server outage) and NatMappings', () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'strait-lab-resilience-')), 'lab');
   const control = labControl(dir);
   const figures: string[] = [];
@@ -214,6 +216,76 @@ describe('straitctl lab: resilience (service restarts, NATS outage, Broker API s
     expect(removedAfter).toEqual(removedBefore);
     expect(await tunnelsConnected()).toEqual(tunnelsBefore);
     await checkPasses();
+  });
+
+  it("NatMappings: a pod of cluster-2 reaches a cluster-1 pod and a host outside cluster-1 through cluster-1's external addresses", async () => {
+    const st = current();
+    const run = st.netnsPrefix!;
+    const c1 = st.clusters.find((c) => c.name === 'cluster-1')!;
+    const c2 = st.clusters.find((c) => c.name === 'cluster-2')!;
+    const kc1 = loadKubeConfig(c1.kubeconfig);
+    const kc2 = loadKubeConfig(c2.kubeconfig);
+    // cluster-1's external CIDR: the addresses it offers to its peers (outside every pod, service, node and WAN range).
+    const externalCidr = '10.201.0.0/24';
+    const t0 = performance.now();
+    await new CrClient<Cluster>(kc1, ClusterResource).patch({ namespace: STRAIT_NAMESPACE, name: 'cluster-1' }, { spec: { externalCIDR: externalCidr } }, { type: 'merge' });
+    // broker-sync exports it; cluster-2's TunnelEndpoint to cluster-1 carries it, cluster-1's NatMapping for cluster-2 offers it.
+    await expect
+      .poll(async () => (await new CrClient<TunnelEndpoint>(kc2, TunnelEndpointResource).get({ namespace: STRAIT_NAMESPACE, name: 'cluster-1' }))?.spec.remote.externalCIDR, { timeout: 60_000, interval: 500 })
+      .toBe(externalCidr);
+    const natMappings = new CrClient<NatMapping>(kc1, NatMappingResource);
+    await expect.poll(async () => (await natMappings.get({ namespace: STRAIT_NAMESPACE, name: 'cluster-2' }))?.spec.externalCIDR, { timeout: 60_000, interval: 500 }).toBe(externalCidr);
+    record(`external CIDR ${externalCidr} of cluster-1 in cluster-2's TunnelEndpoint and cluster-1's NatMapping after ${Math.round(performance.now() - t0)} ms`);
+
+    // A host outside cluster-1 on its node network: its own namespace (named with the lab's prefix, so
+    // `lab down` removes it), a veth into the cluster's switch, a route to cluster-2's pods via the active gateway.
+    const view = (await viewMembers(st)).find((v) => v.cluster === 'cluster-1')!;
+    const active = st.nodes.find((n) => n.gatewayPod === view.holder)!;
+    const host = { netns: `${run}-cluster-1-x1`, ifname: `${run}-1x1`, port: `${run}-1x1s`, ip: '192.168.1.200' };
+    const ip = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8' });
+    ip('netns', 'add', host.netns);
+    ip('link', 'add', host.ifname, 'netns', host.netns, 'type', 'veth', 'peer', 'name', host.port, 'netns', `${run}-cluster-1-sw`);
+    ip('-n', `${run}-cluster-1-sw`, 'link', 'set', host.port, 'master', `${run}-br`, 'up');
+    ip('-n', host.netns, 'link', 'set', 'lo', 'up');
+    ip('-n', host.netns, 'addr', 'add', `${host.ip}/24`, 'dev', host.ifname);
+    ip('-n', host.netns, 'link', 'set', host.ifname, 'up');
+    ip('-n', host.netns, 'route', 'add', c2.podCidr!, 'via', active.ip);
+
+    const pod = st.pods.find((p) => p.cluster === 'cluster-1' && p.node === 'cluster-1-w1')!;
+    const entries = [
+      { externalIP: '10.201.0.10', realIP: pod.ip, description: `pod ${pod.name}` },
+      { externalIP: '10.201.0.20', realIP: host.ip, description: 'a host outside the cluster' },
+    ];
+    const t1 = performance.now();
+    await natMappings.patch({ namespace: STRAIT_NAMESPACE, name: 'cluster-2' }, { spec: { entries } }, { type: 'merge' });
+    await expect
+      .poll(async () => ((await natMappings.get({ namespace: STRAIT_NAMESPACE, name: 'cluster-2' }))?.status?.nodes ?? []).map((n) => `${n.node}:${n.programmed}`).sort(), { timeout: 60_000, interval: 250 })
+      .toEqual(st.nodes.filter((n) => n.cluster === 'cluster-1' && n.role === 'gateway').map((n) => `${n.name}:2`).sort());
+    record(`2 NatMapping entries programmed on both cluster-1 gateway nodes ${Math.round(performance.now() - t1)} ms after the write`);
+
+    // From a pod of cluster-2, the external addresses answer: the pod's through the pod, the host's through the host.
+    const source = st.pods.find((p) => p.cluster === 'cluster-2' && p.node === 'cluster-2-w1')!;
+    const ping = (address: string) => {
+      try {
+        return execFileSync('ip', ['netns', 'exec', source.netns, 'ping', '-n', '-c', '3', '-i', '0.2', '-W', '1', address], { encoding: 'utf8' });
+      } catch (err) {
+        return String((err as { stdout?: string }).stdout ?? err);
+      }
+    };
+    // Packets received by every interface but lo of a namespace: the real target is the one that answers.
+    const rxPackets = (netns: string) =>
+      (JSON.parse(ip('-n', netns, '-s', '-j', 'link', 'show')) as Array<{ ifname: string; stats64?: { rx?: { packets?: number } } }>)
+        .filter((l) => l.ifname !== 'lo')
+        .reduce((n, l) => n + (l.stats64?.rx?.packets ?? 0), 0);
+    for (const [e, target] of [[entries[0]!, pod.netns], [entries[1]!, host.netns]] as const) {
+      const t = performance.now();
+      let attempts = 0;
+      const before = rxPackets(target);
+      await expect.poll(() => (attempts++, / 0% packet loss/.test(ping(e.externalIP))), { timeout: 30_000, interval: 500 }).toBe(true);
+      const received = rxPackets(target) - before;
+      record(`${source.name} (cluster-2) → ${e.externalIP} (${e.description}, ${e.realIP}): 3/3 replies at attempt ${attempts}, ${Math.round(performance.now() - t)} ms; the target received ${received} packets meanwhile`);
+      expect(received).toBeGreaterThanOrEqual(3);
+    }
   });
 
   it('down ends every process, including the restarted ones, and removes every namespace and file', async () => {

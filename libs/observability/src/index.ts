@@ -17,4 +17,4 @@ export type { Registry } from './metrics.ts';
 export { ControllerMetrics } from './controller-metrics.ts';
 export type { LeaderMetricsSink, ReconcileMetricsSink, ReconcileResult, WorkqueueMetricsSink } from './controller-metrics.ts';
 export { ProbeServer, createProbeServer } from './probe-server.ts';
-export type { CheckResult, ProbeServerOptions, ReadinessCheck } from './probe-server.ts';
+export type { CheckOptions, CheckResult, ProbeServerOptions, ReadinessCheck } from './probe-server.ts';

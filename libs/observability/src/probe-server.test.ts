@@ -58,6 +58,26 @@ describe('ProbeServer', () => {
     expect(verbose.body).toContain('[-]nats failed');
   });
 
+  it('an informational check that fails is shown by ?verbose but does not make /readyz answer 503', async () => {
+    const s = make();
+    s.addCheck('kube-api', async () => undefined);
+    s.addCheck('nats', () => {
+      throw new Error('disconnected');
+    }, { gating: false });
+    const res = await s.app.inject('/readyz');
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toBe('ok');
+    const verbose = await s.app.inject('/readyz?verbose');
+    expect(verbose.statusCode).toBe(200);
+    expect(verbose.body).toBe('[+]kube-api ok\n[!]nats degraded: disconnected\nreadyz check passed\n');
+    s.addCheck('informers', () => {
+      throw new Error('not synced');
+    });
+    const failing = await s.app.inject('/readyz');
+    expect(failing.statusCode).toBe(503);
+    expect(failing.body).toBe('[-]informers failed: not synced\nreadyz check failed\n');
+  });
+
   it('a hanging check fails after the timeout and is aborted', async () => {
     const s = make(50);
     let aborted = false;

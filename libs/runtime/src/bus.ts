@@ -11,10 +11,12 @@ export interface BusConfig {
 }
 
 /**
- * Connects the service to the NATS event bus when --nats-url is set and registers the `nats` readiness
- * check (ready only while connected). The first connect is retried in the background, so the service
- * starts while NATS is down and becomes ready when it is reachable. Returns undefined without --nats-url:
- * NATS only carries hints, and every service still converges from Kubernetes alone.
+ * Connects the service to the NATS event bus when --nats-url is set and registers the informational `nats`
+ * readiness check (`/readyz?verbose` shows `[!]nats degraded: …` while disconnected; the
+ * `strait_bus_connected` gauge says the same). It does not gate readiness: NATS only carries hints and
+ * every service converges from Kubernetes alone, so a NATS outage must not take pods — above all the
+ * active gateway, behind its Service — out of their endpoints. The first connect is retried in the
+ * background. Returns undefined without --nats-url.
  * The caller closes the bus in its stop().
  */
 export async function useBus<C extends BusConfig>(ctx: ServiceContext<C>, opts: { clientName?: string } = {}): Promise<Bus | undefined> {
@@ -33,9 +35,13 @@ export async function useBus<C extends BusConfig>(ctx: ServiceContext<C>, opts: 
     logger: ctx.logger.child({ component: 'bus' }),
     registry: ctx.registry,
   });
-  ctx.addReadinessCheck('nats', () => {
-    const r = bus.ready();
-    if (!r.ok) throw new Error(r.reason ?? 'not connected');
-  });
+  ctx.addReadinessCheck(
+    'nats',
+    () => {
+      const r = bus.ready();
+      if (!r.ok) throw new Error(r.reason ?? 'not connected');
+    },
+    { gating: false },
+  );
   return bus;
 }

@@ -7,6 +7,7 @@ import {
   ProbeServer,
   type Logger,
   type LogLevel,
+  type CheckOptions,
   type ReadinessCheck,
   type Registry,
 } from '@strait/observability';
@@ -39,8 +40,8 @@ export interface ServiceContext<C> {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly probes: ProbeServer;
-  /** Registers a named /readyz check (the process is ready when every check passes). */
-  addReadinessCheck(name: string, check: ReadinessCheck): void;
+  /** Registers a named /readyz check (the process is ready when every gating check passes; `gating: false` only reports). */
+  addReadinessCheck(name: string, check: ReadinessCheck, opts?: CheckOptions): void;
   /** Aborted when shutdown begins. */
   readonly signal: AbortSignal;
 }
@@ -136,7 +137,7 @@ export async function launchService<O extends ServiceOptionsRecord>(def: Service
     logger,
     registry,
     probes,
-    addReadinessCheck: (name, check) => probes.addCheck(name, check),
+    addReadinessCheck: (name, check, opts) => probes.addCheck(name, check, opts),
     signal: abort.signal,
   };
 

@@ -176,6 +176,22 @@ describe('BrokerSync', () => {
     expect([broker.currentRv, a.api.currentRv, b.api.currentRv]).toEqual(before);
   });
 
+  it('a steady state writes nothing when the API server returns the objects with their keys sorted (as kube-apiserver does)', async () => {
+    const broker = new FakeKubeApi();
+    const a = member('cluster-a', broker, '10.1.0.0/16');
+    const b = member('cluster-b', broker, '10.2.0.0/16');
+    await localEndpoint(a, '172.18.0.1');
+    await localEndpoint(b, '172.18.0.2');
+    await settle(a, b);
+    const sortKeys = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(sortKeys) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])])) : v;
+    const teps = a.api.client<TunnelEndpoint>(TunnelEndpointResource);
+    for (const t of a.teps()) await teps.replace(sortKeys(t) as TunnelEndpoint);
+    const before = a.api.currentRv;
+    await settle(a, b);
+    expect(a.api.currentRv).toBe(before);
+  });
+
   it('gives two clusters with the same pod CIDR consistent remaps on every side', async () => {
     const broker = new FakeKubeApi();
     const a = member('cluster-a', broker, '10.1.0.0/16');

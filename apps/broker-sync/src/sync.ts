@@ -11,7 +11,7 @@ import {
   type NatMapping,
   type TunnelEndpoint,
 } from '@strait/api';
-import { isNotFound, setCondition, type ConditionInput, type EventRecorder, type KubeObject, type ResourceClient } from '@strait/kube';
+import { isNotFound, jsonEqual, setCondition, type ConditionInput, type EventRecorder, type KubeObject, type ResourceClient } from '@strait/kube';
 import type { Logger } from 'pino';
 import type { BrokerSyncMetrics } from './metrics.ts';
 import {
@@ -90,10 +90,6 @@ function byOrigin<T extends Labelled>(items: readonly T[]): Map<string, T> {
     if (!prev || o.metadata?.name === origin) out.set(origin, o);
   }
   return out;
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**
@@ -378,7 +374,7 @@ export class BrokerSync {
     const labels = { [ORIGIN_CLUSTER_LABEL]: o.clusterId };
     const unchanged =
       current &&
-      sameJson(current.spec, localCluster.spec) &&
+      jsonEqual(current.spec, localCluster.spec) &&
       current.metadata?.labels?.[ORIGIN_CLUSTER_LABEL] === o.clusterId &&
       current.metadata?.annotations?.[REMAPS_ANNOTATION] === annotations[REMAPS_ANNOTATION] &&
       current.metadata?.annotations?.[HEARTBEAT_ANNOTATION] === heartbeat;
@@ -391,7 +387,7 @@ export class BrokerSync {
     }
     if (!localEndpoint) return;
     const body = { apiVersion: API_GROUP_VERSION, kind: 'Endpoint', metadata: { name: o.clusterId, namespace: o.brokerNamespace, labels }, spec: localEndpoint.spec };
-    if (!cur || !sameJson(cur.spec, localEndpoint.spec) || cur.metadata?.labels?.[ORIGIN_CLUSTER_LABEL] !== o.clusterId) {
+    if (!cur || !jsonEqual(cur.spec, localEndpoint.spec) || cur.metadata?.labels?.[ORIGIN_CLUSTER_LABEL] !== o.clusterId) {
       const written = await o.broker.endpoints.apply(body as never, { fieldManager: FIELD_MANAGER, force: true });
       o.metrics?.exports.inc({ kind: 'Endpoint' });
       this.#log.info({ endpoint: `${o.brokerNamespace}/${o.clusterId}`, resourceVersion: written.metadata?.resourceVersion }, 'Endpoint exported to the Broker');
@@ -411,7 +407,7 @@ export class BrokerSync {
     // The health-check annotation is ours: it goes when the remote Endpoint no longer has one.
     for (const k of Object.keys(curAnn)) if (k.startsWith('net.strait.io/') && !(k in wantAnn)) delete curAnn[k];
     const next = { ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata?.labels, ...want.metadata?.labels }, annotations: { ...curAnn, ...wantAnn } }, spec: want.spec } as TunnelEndpoint;
-    if (sameJson(next.spec, cur.spec) && sameJson(next.metadata?.labels, cur.metadata?.labels) && sameJson(next.metadata?.annotations, cur.metadata?.annotations ?? {})) return false;
+    if (jsonEqual(next.spec, cur.spec) && jsonEqual(next.metadata?.labels, cur.metadata?.labels) && jsonEqual(next.metadata?.annotations, cur.metadata?.annotations ?? {})) return false;
     await teps.replace(next, { fieldManager: FIELD_MANAGER });
     return false;
   }
@@ -424,7 +420,7 @@ export class BrokerSync {
       return;
     }
     const spec = { ...want.spec, entries: cur.spec?.entries ?? [] };
-    if (sameJson(spec, cur.spec) && Object.entries(want.metadata?.labels ?? {}).every(([k, v]) => cur.metadata?.labels?.[k] === v)) return;
+    if (jsonEqual(spec, cur.spec) && Object.entries(want.metadata?.labels ?? {}).every(([k, v]) => cur.metadata?.labels?.[k] === v)) return;
     if (cur.spec?.clusterID !== want.spec.clusterID) {
       await nms.delete({ namespace: cur.metadata?.namespace, name: cur.metadata?.name ?? '' });
       await nms.create(want, { fieldManager: FIELD_MANAGER });

@@ -30,5 +30,7 @@ export function labControl(dir: string, opts: { timeoutMs?: number } = {}): LabC
     stopBrokerApiServer: () => call('/v1/broker-apiserver/stop'),
     startBrokerApiServer: () => call('/v1/broker-apiserver/start'),
     restartService: (target) => call('/v1/services/restart', target),
+    holdService: (target) => call('/v1/services/hold', target),
+    releaseService: (target) => call('/v1/services/release', target),
   };
 }

@@ -3,7 +3,18 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControlError, controlRequest, controlSocket, parseServiceTarget, startControlServer, type ControlServer, type LabControlHandler } from './control.ts';
+import {
+  ControlError,
+  controlRequest,
+  controlSocket,
+  parseServiceTarget,
+  pickReplica,
+  replicaRefusal,
+  startControlServer,
+  type ControlServer,
+  type LabControlHandler,
+  type ReplicaInfo,
+} from './control.ts';
 import { labControl } from './control-client.ts';
 import { writeState, type LabState } from './state.ts';
 import { DEFAULT_LAB_OPTIONS } from './plan.ts';
@@ -22,6 +33,47 @@ describe('parseServiceTarget', () => {
     [{ cluster: 'c', service: 's', extra: 1 }, /unknown field "extra"/],
   ])('refuses %j', (body, message) => {
     expect(() => parseServiceTarget(body)).toThrow(message);
+  });
+});
+
+describe('pickReplica and replicaRefusal', () => {
+  const replica = (service: string, node: string, extra: Partial<ReplicaInfo> = {}): ReplicaInfo => ({
+    name: `cluster-1/${service}@${node}`,
+    cluster: 'cluster-1',
+    service,
+    node,
+    running: true,
+    held: false,
+    ...extra,
+  });
+  const replicas = [replica('route-agent', 'cluster-1-g1'), replica('route-agent', 'cluster-1-w1'), replica('broker-sync', 'cluster-1-w1')];
+
+  it('finds the one replica a target names', () => {
+    expect(pickReplica(replicas, { cluster: 'cluster-1', service: 'broker-sync' })).toBe(replicas[2]);
+    expect(pickReplica(replicas, { cluster: 'cluster-1', service: 'route-agent', node: 'cluster-1-w1' })).toBe(replicas[1]);
+  });
+
+  it('refuses an unknown replica (404, naming what runs there) and an ambiguous one (400)', () => {
+    expect(() => pickReplica(replicas, { cluster: 'cluster-1', service: 'nope' })).toThrow(
+      expect.objectContaining({ status: 404, message: 'no nope in cluster-1 (there: route-agent@cluster-1-g1, route-agent@cluster-1-w1, broker-sync@cluster-1-w1)' }),
+    );
+    expect(() => pickReplica(replicas, { cluster: 'cluster-9', service: 'broker-sync' })).toThrow(expect.objectContaining({ status: 404, message: 'no broker-sync in cluster-9 (there: nothing)' }));
+    expect(() => pickReplica(replicas, { cluster: 'cluster-1', service: 'route-agent', node: 'x' })).toThrow(expect.objectContaining({ status: 404, message: expect.stringMatching(/^no route-agent on x in cluster-1/) }));
+    expect(() => pickReplica(replicas, { cluster: 'cluster-1', service: 'route-agent' })).toThrow(expect.objectContaining({ status: 400, message: 'route-agent runs on 2 nodes of cluster-1: name one (cluster-1-g1, cluster-1-w1)' }));
+  });
+
+  it('holds and restarts only a running replica that is not held; releases only a held one', () => {
+    const running = replica('broker-sync', 'cluster-1-w1');
+    const held = replica('broker-sync', 'cluster-1-w1', { running: false, held: true });
+    const restarting = replica('broker-sync', 'cluster-1-w1', { running: false });
+    expect(replicaRefusal(running, 'hold')).toBeUndefined();
+    expect(replicaRefusal(running, 'restart')).toBeUndefined();
+    expect(replicaRefusal(held, 'release')).toBeUndefined();
+    expect(replicaRefusal(held, 'hold')).toMatchObject({ status: 409, message: 'cluster-1/broker-sync@cluster-1-w1 is already held' });
+    expect(replicaRefusal(held, 'restart')).toMatchObject({ status: 409, message: 'cluster-1/broker-sync@cluster-1-w1 is held: release it instead' });
+    expect(replicaRefusal(running, 'release')).toMatchObject({ status: 409, message: 'cluster-1/broker-sync@cluster-1-w1 is not held (hold it first)' });
+    expect(replicaRefusal(restarting, 'release')).toMatchObject({ status: 409, message: /is not held/ });
+    expect(replicaRefusal(restarting, 'hold')).toMatchObject({ status: 409, message: 'cluster-1/broker-sync@cluster-1-w1 is not running (the lab is restarting it)' });
   });
 });
 
@@ -50,6 +102,13 @@ describe('control server', () => {
       throw new Error('kube-apiserver did not become ready');
     },
     restartService: async (t) => ({ name: `${t.cluster}/${t.service}`, oldPid: 1, newPid: 2, exitedMs: 3, readyMs: 4 }),
+    holdService: async (t) => {
+      calls.push(`hold ${t.cluster}/${t.service}`);
+      return { name: `${t.cluster}/${t.service}`, pid: 5, exitedMs: 6 };
+    },
+    releaseService: async (t) => {
+      throw new ControlError(409, `${t.cluster}/${t.service} is not held (hold it first)`);
+    },
   };
 
   beforeAll(async () => {
@@ -77,6 +136,19 @@ describe('control server', () => {
       exitedMs: 3,
       readyMs: 4,
     });
+  });
+
+  it('holds and releases a replica named in the body; refuses a release the handler refuses, and a bad body', async () => {
+    calls.length = 0;
+    expect(await controlRequest(socket, '/v1/services/hold', { cluster: 'cluster-2', service: 'broker-sync' })).toEqual({ name: 'cluster-2/broker-sync', pid: 5, exitedMs: 6 });
+    expect(calls).toEqual(['hold cluster-2/broker-sync']);
+    await expect(controlRequest(socket, '/v1/services/release', { cluster: 'cluster-2', service: 'broker-sync' })).rejects.toMatchObject({
+      status: 409,
+      message: 'cluster-2/broker-sync is not held (hold it first)',
+    });
+    await expect(controlRequest(socket, '/v1/services/hold', { cluster: 'cluster-2' })).rejects.toMatchObject({ status: 400, message: /"service" must be a name/ });
+    await expect(controlRequest(socket, '/v1/services/release', { cluster: 'cluster-2', service: 'broker-sync', pid: 3 })).rejects.toMatchObject({ status: 400, message: /unknown field "pid"/ });
+    expect(calls).toEqual(['hold cluster-2/broker-sync']);
   });
 
   it('runs one operation at a time, in arrival order', async () => {
@@ -153,12 +225,18 @@ describe('labControl', () => {
       restartService: async () => {
         throw new ControlError(404, 'no route-agent on x in cluster-1');
       },
+      holdService: async (t) => ({ name: `${t.cluster}/${t.service}`, pid: 9, exitedMs: 1 }),
+      releaseService: async () => {
+        throw new ControlError(409, 'cluster-1/broker-sync is not held (hold it first)');
+      },
     });
     try {
       expect(await labControl(join(dir, 'lab')).stopNats()).toEqual({ ms: 1 });
       await expect(labControl(join(dir, 'lab')).restartService({ cluster: 'cluster-1', service: 'route-agent', node: 'x' })).rejects.toThrow(
         '/v1/services/restart: no route-agent on x in cluster-1',
       );
+      expect(await labControl(join(dir, 'lab')).holdService({ cluster: 'cluster-1', service: 'broker-sync' })).toEqual({ name: 'cluster-1/broker-sync', pid: 9, exitedMs: 1 });
+      await expect(labControl(join(dir, 'lab')).releaseService({ cluster: 'cluster-1', service: 'broker-sync' })).rejects.toThrow('/v1/services/release: cluster-1/broker-sync is not held (hold it first)');
     } finally {
       await server.close();
     }

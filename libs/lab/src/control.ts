@@ -5,8 +5,9 @@ import { join } from 'node:path';
 /**
  * The lab's control channel: an HTTP server on a Unix socket in the lab directory (mode 0600, so only
  * the lab's owner can use it), through which a client asks the lab's owner process to stop and start
- * parts of the lab it holds — NATS, the Broker's kube-apiserver — or to restart one service process.
- * One operation runs at a time; each answers when it is complete (a restarted service: when it is ready).
+ * parts of the lab it holds — NATS, the Broker's kube-apiserver — or to restart, hold or release one
+ * service process. One operation runs at a time; each answers when it is complete (a restarted or
+ * released service: when it is ready).
  */
 
 /** A service replica: its cluster, its name, and its node when it runs on several. */
@@ -24,6 +25,25 @@ export interface RestartResult {
   /** SIGTERM → the old process exited. */
   exitedMs: number;
   /** SIGTERM → the new process answers /readyz. */
+  readyMs: number;
+}
+
+export interface HoldResult {
+  /** The supervisor's name of the process, e.g. `cluster-2/broker-sync`. */
+  name: string;
+  /** The pid that was stopped. */
+  pid: number | undefined;
+  /** SIGTERM → the process exited. */
+  exitedMs: number;
+}
+
+export interface ReleaseResult {
+  name: string;
+  /** The new process. */
+  pid: number | undefined;
+  /** When it was spawned (Unix epoch, ms): the start of what a caller measures from the release. */
+  startedAtMs: number;
+  /** Spawn → the process answers /readyz. */
   readyMs: number;
 }
 
@@ -45,6 +65,13 @@ export interface LabControlHandler {
   startBrokerApiServer(): Promise<ComponentResult>;
   /** SIGTERMs one service replica; resolves when the lab has started it again and it is ready. */
   restartService(target: ServiceTarget): Promise<RestartResult>;
+  /**
+   * SIGTERMs one service replica and keeps it stopped: neither the supervisor nor the liveness probe
+   * starts it again, and the lab's status shows it as held, until it is released (or the lab stops).
+   */
+  holdService(target: ServiceTarget): Promise<HoldResult>;
+  /** Starts a held replica again; resolves when it is ready. */
+  releaseService(target: ServiceTarget): Promise<ReleaseResult>;
 }
 
 /** An operation refused for a reason the caller can fix: its HTTP status and a message that says why. */
@@ -69,12 +96,45 @@ export const CONTROL_ROUTES = {
   '/v1/broker-apiserver/stop': (h: LabControlHandler) => h.stopBrokerApiServer(),
   '/v1/broker-apiserver/start': (h: LabControlHandler) => h.startBrokerApiServer(),
   '/v1/services/restart': (h: LabControlHandler, body: unknown) => h.restartService(parseServiceTarget(body)),
+  '/v1/services/hold': (h: LabControlHandler, body: unknown) => h.holdService(parseServiceTarget(body)),
+  '/v1/services/release': (h: LabControlHandler, body: unknown) => h.releaseService(parseServiceTarget(body)),
 } as const satisfies Record<string, (h: LabControlHandler, body: unknown) => Promise<unknown>>;
 
 export type ControlPath = keyof typeof CONTROL_ROUTES;
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const MAX_BODY_BYTES = 4096;
+
+/** What the lab knows of one supervised replica, for choosing it and for checking an operation on it. */
+export interface ReplicaInfo {
+  /** The supervisor's name, e.g. `cluster-1/route-agent@cluster-1-w1`. */
+  name: string;
+  cluster: string;
+  service: string;
+  node?: string | undefined;
+  running: boolean;
+  held: boolean;
+}
+
+/** The one replica `target` names; 404 when there is none (naming what runs in the cluster), 400 when a node must be named. */
+export function pickReplica<R extends ReplicaInfo>(replicas: readonly R[], target: ServiceTarget): R {
+  const { cluster, service, node } = target;
+  const found = replicas.filter((r) => r.cluster === cluster && r.service === service && (!node || r.node === node));
+  if (found.length === 0) {
+    const names = [...new Set(replicas.filter((r) => r.cluster === cluster).map((r) => `${r.service}@${r.node}`))];
+    throw new ControlError(404, `no ${service}${node ? ` on ${node}` : ''} in ${cluster} (there: ${names.join(', ') || 'nothing'})`);
+  }
+  if (found.length > 1) throw new ControlError(400, `${service} runs on ${found.length} nodes of ${cluster}: name one (${found.map((r) => r.node).join(', ')})`);
+  return found[0]!;
+}
+
+/** Why `operation` cannot run on the replica now (409), or nothing when it can. */
+export function replicaRefusal(r: ReplicaInfo, operation: 'restart' | 'hold' | 'release'): ControlError | undefined {
+  if (operation === 'release') return r.held ? undefined : new ControlError(409, `${r.name} is not held (hold it first)`);
+  if (r.held) return new ControlError(409, operation === 'hold' ? `${r.name} is already held` : `${r.name} is held: release it instead`);
+  if (!r.running) return new ControlError(409, `${r.name} is not running (the lab is restarting it)`);
+  return undefined;
+}
 
 /** Validates a restart request's body: `cluster` and `service` DNS labels, `node` optional. */
 export function parseServiceTarget(body: unknown): ServiceTarget {

@@ -15,7 +15,7 @@ import { labFiles, nodeBinary, REPO_ROOT, type LabFiles } from './paths.ts';
 import { labBackendsOf, labTopologySpec, memberNames, type LabOptions } from './plan.ts';
 import { LAB_SERVICES, SERVICE_PLACEMENT, replicaPodName, serviceArgs, type LabService } from './services.ts';
 import { writeState, type LabNodeState, type LabState, type ServiceState } from './state.ts';
-import { ControlError, type LabControlHandler } from './control.ts';
+import { ControlError, pickReplica, replicaRefusal, type LabControlHandler, type ReplicaInfo, type ServiceTarget } from './control.ts';
 
 export interface LabDaemonOptions extends LabOptions {
   dir: string;
@@ -41,6 +41,8 @@ interface Supervised {
   node: NodeNamespace | undefined;
   proc: ManagedProcess;
   state: ServiceState;
+  /** Held through the control socket: stopped, and not started again until released. */
+  held: boolean;
 }
 
 /**
@@ -231,7 +233,7 @@ export class LabDaemon {
       };
       const st: ServiceState = { name: p.service, cluster: p.cluster, node: p.node.name, pid: undefined, probe: `http://127.0.0.1:${probePort}`, log, restarts: 0 };
       this.state.clusters.find((c) => c.name === p.cluster)!.services.push(st);
-      const sup: Supervised = { spec, node: nodeNs.get(p.node.name), proc: undefined as unknown as ManagedProcess, state: st };
+      const sup: Supervised = { spec, node: nodeNs.get(p.node.name), proc: undefined as unknown as ManagedProcess, state: st, held: false };
       this.services.push(sup);
       this.startSupervised(sup);
       return sup;
@@ -302,10 +304,11 @@ export class LabDaemon {
     s.state.pid = proc.pid;
     this.watchLiveness(s, proc);
     void proc.exited.then((status) => {
-      if (this.stopping || s.proc !== proc) return;
+      // A held replica stays stopped until it is released.
+      if (this.stopping || s.proc !== proc || s.held) return;
       this.progress(`${s.spec.name} exited (${JSON.stringify(status)}); restarting it in ${RESTART_DELAY_MS / 1000} s`);
       setTimeout(() => {
-        if (this.stopping) return;
+        if (this.stopping || s.held || s.proc !== proc) return;
         s.state.restarts = (s.state.restarts ?? 0) + 1;
         this.startSupervised(s);
         this.save();
@@ -375,17 +378,10 @@ export class LabDaemon {
       startNats: () => timed(() => nats().start()),
       stopBrokerApiServer: () => timed(() => ready().cluster(BROKER).stopApiServer()),
       startBrokerApiServer: () => timed(() => ready().cluster(BROKER).startApiServer()),
-      restartService: async ({ cluster, service, node }) => {
+      restartService: async (target) => {
         ready();
-        const found = this.services.filter((s) => s.state.cluster === cluster && s.state.name === service && (!node || s.state.node === node));
-        if (found.length === 0) {
-          const names = [...new Set(this.services.filter((s) => s.state.cluster === cluster).map((s) => `${s.state.name}@${s.state.node}`))];
-          throw new ControlError(404, `no ${service}${node ? ` on ${node}` : ''} in ${cluster} (there: ${names.join(', ') || 'nothing'})`);
-        }
-        if (found.length > 1) throw new ControlError(400, `${service} runs on ${found.length} nodes of ${cluster}: name one (${found.map((s) => s.state.node).join(', ')})`);
-        const s = found[0]!;
+        const s = this.replica(target, 'restart');
         const old = s.proc;
-        if (!old.running) throw new ControlError(409, `${s.spec.name} is not running (the lab is restarting it)`);
         const t = performance.now();
         this.progress(`${s.spec.name}: SIGTERM (pid ${old.pid}), asked through the control socket`);
         await old.stop({ signal: 'SIGTERM', timeoutMs: 10_000 });
@@ -395,7 +391,51 @@ export class LabDaemon {
         await this.waitServiceReady(s, deadline);
         return { name: s.spec.name, oldPid: old.pid, newPid: s.proc.pid, exitedMs: Math.round(exitedMs), readyMs: Math.round(performance.now() - t) };
       },
+      holdService: async (target) => {
+        ready();
+        const s = this.replica(target, 'hold');
+        const proc = s.proc;
+        // Held first: the exit below must not be taken for a crash.
+        s.held = true;
+        s.state.held = true;
+        const t = performance.now();
+        this.progress(`${s.spec.name}: SIGTERM (pid ${proc.pid}) and held, asked through the control socket`);
+        await proc.stop({ signal: 'SIGTERM', timeoutMs: 10_000 });
+        s.state.pid = undefined;
+        this.save();
+        return { name: s.spec.name, pid: proc.pid, exitedMs: Math.round(performance.now() - t) };
+      },
+      releaseService: async (target) => {
+        ready();
+        const s = this.replica(target, 'release');
+        s.held = false;
+        delete s.state.held;
+        const startedAtMs = Date.now();
+        const t = performance.now();
+        this.startSupervised(s);
+        this.save();
+        this.progress(`${s.spec.name}: released, started again (pid ${s.proc.pid})`);
+        await this.waitServiceReady(s, Date.now() + 120_000);
+        return { name: s.spec.name, pid: s.proc.pid, startedAtMs, readyMs: Math.round(performance.now() - t) };
+      },
     };
+  }
+
+  /** The supervised replica `target` names, if `operation` can run on it now (else a ControlError that says why). */
+  private replica(target: ServiceTarget, operation: 'restart' | 'hold' | 'release'): Supervised {
+    const info = this.services.map((s): ReplicaInfo & { s: Supervised } => ({
+      s,
+      name: s.spec.name,
+      cluster: s.state.cluster,
+      service: s.state.name,
+      node: s.state.node,
+      running: s.proc.running,
+      held: s.held,
+    }));
+    const r = pickReplica(info, target);
+    const refusal = replicaRefusal(r, operation);
+    if (refusal) throw refusal;
+    return r.s;
   }
 
   fail(err: unknown): void {

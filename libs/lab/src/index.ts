@@ -10,5 +10,5 @@ export { planProbes, parsePing, type ProbeResult } from './check.ts';
 export { viewCluster, viewMembers, type ClusterView } from './cluster-view.ts';
 export { renderStatus } from './table.ts';
 export { installStrait } from './install.ts';
-export { controlSocket, startControlServer, controlRequest, ControlError, type LabControlHandler, type RestartResult, type ComponentResult, type ServiceTarget } from './control.ts';
+export { controlSocket, startControlServer, controlRequest, ControlError, type LabControlHandler, type RestartResult, type HoldResult, type ReleaseResult, type ComponentResult, type ServiceTarget } from './control.ts';
 export { labControl, type LabControl } from './control-client.ts';

@@ -14,6 +14,8 @@ export interface ServiceState {
   node?: string;
   /** Times the lab restarted it after it exited (as a kubelet restarts a container). */
   restarts?: number;
+  /** Stopped through the control socket and kept stopped until released (no restart, no liveness probe). */
+  held?: boolean;
 }
 
 export interface LabNodeState {

@@ -29,7 +29,10 @@ describe('renderStatus', () => {
     const out = renderStatus({
       state,
       daemonRunning: true,
-      services: [{ name: 'route-agent', cluster: 'cluster-1', node: 'cluster-1-w1', pid: 42, probe: 'http://127.0.0.1:9000', log: '/l', running: true, ready: false }],
+      services: [
+        { name: 'route-agent', cluster: 'cluster-1', node: 'cluster-1-w1', pid: 42, probe: 'http://127.0.0.1:9000', log: '/l', running: true, ready: false },
+        { name: 'broker-sync', cluster: 'cluster-2', node: 'cluster-2-w1', pid: undefined, probe: 'http://127.0.0.1:9001', log: '/l', running: false, ready: false, held: true },
+      ],
       views: [
         {
           cluster: 'cluster-1',
@@ -46,6 +49,7 @@ describe('renderStatus', () => {
     expect(out).toMatch(/cluster-1\s+member\s+10\.1\.0\.0\/16\s+https:\/\/127\.0\.0\.1:6443/);
     expect(out).toContain('NATS: nats://127.0.0.1:4222');
     expect(out).toMatch(/route-agent\s+cluster-1-w1\s+42\s+not ready\s+0\s+http:\/\/127\.0\.0\.1:9000\/metrics/);
+    expect(out).toMatch(/broker-sync\s+cluster-2-w1\s+-\s+held\s+/);
     expect(out).toMatch(/cluster-1\s+cluster-1-g1\s+strait-gateway-cluster-1-g1\s+active/);
     expect(out).toMatch(/cluster-1\s+cluster-1-g2\s+strait-gateway-cluster-1-g2\s+standby/);
     expect(out).toMatch(/cluster-1\s+cluster-2\s+wireguard\s+172\.31\.0\.4:51820\s+Connected\s+0\.42 ms\s+100\.64\.0\.0\/16 \(remap of 10\.0\.0\.0\/16\)/);

@@ -62,7 +62,7 @@ export function renderStatus(r: LabStatusReport): string {
           v.name,
           v.node ?? '-',
           String(v.pid ?? '-'),
-          v.ready ? 'ready' : v.running ? 'not ready' : 'stopped',
+          v.held ? 'held' : v.ready ? 'ready' : v.running ? 'not ready' : 'stopped',
           String(v.restarts ?? 0),
           `${v.probe}/metrics`,
         ]),

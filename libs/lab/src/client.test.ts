@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LAB_COMMANDS, LabError, labCheck, labFailover, labUp, missingCommands } from './client.ts';
+import { LAB_COMMANDS, LabError, labCheck, labFailover, labUp, missingCommands, missingDriverTools } from './client.ts';
 import { DEFAULT_LAB_OPTIONS } from './plan.ts';
 
 const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
@@ -18,6 +18,15 @@ describe('lab prerequisites', () => {
     writeFileSync(join(dir, 'ping'), '');
     expect(missingCommands(dir).map((m) => `${m.command}:${m.pkg}`)).toEqual(['nft:nftables', 'wireguard-go:wireguard-go']);
     expect(missingCommands('').length).toBe(LAB_COMMANDS.length);
+  });
+
+  it('names what an IPsec lab needs when strongSwan is missing, and nothing for WireGuard or VXLAN', () => {
+    const none = () => undefined;
+    expect(missingDriverTools('ipsec', none)).toEqual([expect.stringMatching(/^--driver=ipsec needs strongSwan's charon: install with `apt-get install -y strongswan-charon /)]);
+    expect(missingDriverTools('mixed', none)).toHaveLength(1);
+    expect(missingDriverTools('wireguard', none)).toEqual([]);
+    expect(missingDriverTools('vxlan', none)).toEqual([]);
+    expect(missingDriverTools('ipsec', () => '/usr/lib/ipsec/charon')).toEqual([]);
   });
 
   it('refuses options it cannot build before touching anything', async () => {

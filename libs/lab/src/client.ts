@@ -8,7 +8,8 @@ import { allPids, pidAlive, readState, type LabState } from './state.ts';
 import { renderStatus, table, type ServiceHealth, type LabStatusReport } from './table.ts';
 import { planProbes, runProbe, type ProbeResult } from './check.ts';
 import { viewCluster, viewMembers, GATEWAY_LEASE } from './cluster-view.ts';
-import { labOptionProblems, type LabOptions } from './plan.ts';
+import { labOptionProblems, type LabDriver, type LabOptions } from './plan.ts';
+import { findCharonBinary } from '@strait/net';
 import { execFileSync } from 'node:child_process';
 
 export interface LabIO {
@@ -40,7 +41,17 @@ export function missingCommands(path = process.env['PATH'] ?? ''): Array<{ comma
   return LAB_COMMANDS.filter((c) => !dirs.some((d) => existsSync(join(d, c.command))));
 }
 
-function checkPrerequisites(): void {
+/** What a cable driver needs beyond {@link LAB_COMMANDS}, as messages with the fix: IPsec runs strongSwan's charon on every gateway. */
+export function missingDriverTools(driver: LabDriver, findCharon: () => string | undefined = findCharonBinary): string[] {
+  if ((driver === 'ipsec' || driver === 'mixed') && !findCharon()) {
+    return [`--driver=${driver} needs strongSwan's charon: install with \`apt-get install -y ${IPSEC_PACKAGES}\` (or run \`npm run setup\`)`];
+  }
+  return [];
+}
+
+const IPSEC_PACKAGES = 'strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins';
+
+function checkPrerequisites(driver: LabDriver): void {
   if (process.getuid?.() !== 0) {
     throw new LabError('the lab needs root (it creates network namespaces and runs control planes): run it as root, e.g. sudo npm run lab');
   }
@@ -50,6 +61,8 @@ function checkPrerequisites(): void {
       `missing ${missing.map((m) => m.command).join(', ')}: install with \`apt-get install -y ${[...new Set(missing.map((m) => m.pkg))].join(' ')}\` (or run \`npm run setup\`)`,
     );
   }
+  const tools = missingDriverTools(driver);
+  if (tools.length > 0) throw new LabError(tools.join('; '));
   try {
     locateBinaries();
   } catch (err) {
@@ -73,7 +86,7 @@ export async function labUp(dir: string, opts: LabOptions & { timeoutMs?: number
     io.stdout.write(`Removing the remains of a lab that is no longer running (${dir}).\n`);
     rmSync(dir, { recursive: true, force: true });
   }
-  checkPrerequisites();
+  checkPrerequisites(opts.driver);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const out = openSync(files.daemonLog, 'a');
   const { timeoutMs: _t, ...options } = opts;

@@ -126,7 +126,7 @@ describe('straitctl bench', () => {
 
   it.each([
     [['bench'], 'straitctl: bench: expects NAME (got 0 arguments)\n'],
-    [['bench', 'fastest'], 'straitctl: bench: unknown benchmark "fastest" (benchmarks: failover, nat-scale, throughput, peers)\n'],
+    [['bench', 'fastest'], 'straitctl: bench: unknown benchmark "fastest" (benchmarks: failover, nat-scale, throughput, peers, join)\n'],
     [['bench', 'failover', '--trials=0'], 'straitctl: bench: --trials: invalid value "0": must be a whole number from 1 to 100\n'],
     [['bench', 'failover', '--rounds=3'], 'straitctl: bench: unknown flag --rounds (see straitctl help bench)\n'],
   ])('%j exits 2 with one line', async (argv, line) => {
@@ -152,7 +152,7 @@ describe('straitctl bench', () => {
 
   it('help bench lists the benchmarks', async () => {
     const r = await run(['help', 'bench']);
-    expect(r.out).toContain('NAME: failover | nat-scale | throughput | peers');
+    expect(r.out).toContain('NAME: failover | nat-scale | throughput | peers | join');
     expect(r.out).toContain('--trials=VALUE');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BENCHMARKS, failover, findBench, natScale, peers, throughput } from './benchmarks.ts';
+import { BENCHMARKS, failover, findBench, join, natScale, peers, throughput } from './benchmarks.ts';
 
 describe('benchmark definitions', () => {
   it('every script gets --json; trials map to the script flag', () => {
@@ -94,5 +94,31 @@ describe('benchmark definitions', () => {
     ]);
     expect(notes).toEqual(['n']);
     expect(() => peers.summarise({ ...r, rssMiB: undefined })).toThrow('rssMiB is not an object');
+  });
+
+  it('join: p50 and max of every stage, the first packet against 2 s', () => {
+    const t = (firstPacketMs: number) => ({ brokerSyncReadyMs: 700, brokerEndpointMs: 900, tunnelEndpointsMs: 1000, connectedMs: 1500, firstPacketMs, absentMs: 20_400 });
+    const r = { trials: [t(1700), t(1600), t(2600)], notes: ['method'] };
+    expect(join.args(undefined)).toEqual(['--json', '--trials=3']);
+    expect(join.args(5)).toEqual(['--json', '--trials=5']);
+    const { figures, notes } = join.summarise(r);
+    expect(figures.map((f) => [f.name, f.value, f.goal?.value])).toEqual([
+      ["cluster-2's broker-sync ready p50", 700, undefined],
+      ["cluster-2's broker-sync ready max", 700, undefined],
+      ["cluster-2's Endpoint on the Broker p50", 900, undefined],
+      ["cluster-2's Endpoint on the Broker max", 900, undefined],
+      ['TunnelEndpoints on both sides p50', 1000, undefined],
+      ['TunnelEndpoints on both sides max', 1000, undefined],
+      ['both TunnelEndpoints Connected p50', 1500, undefined],
+      ['both TunnelEndpoints Connected max', 1500, undefined],
+      ['first packet across (echo reply) p50', 1700, 2000],
+      ['first packet across (echo reply) max', 2600, 2000],
+    ]);
+    expect(notes[0]).toBe(
+      "trial 1: cluster-2's broker-sync ready 700 ms, cluster-2's Endpoint on the Broker 900 ms, TunnelEndpoints on both sides 1000 ms, both TunnelEndpoints Connected 1500 ms, first packet across (echo reply) 1700 ms; absent for 20 s before the release.",
+    );
+    expect(notes.at(-1)).toBe('method');
+    expect(() => join.summarise({ trials: [] })).toThrow('no trials');
+    expect(() => join.summarise({ trials: [{ ...t(1), connectedMs: undefined }] })).toThrow('no number at connectedMs');
   });
 });

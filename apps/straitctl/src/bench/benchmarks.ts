@@ -25,8 +25,9 @@ const FAILOVER_SCRIPT = 'apps/tunnel-operator/bench/failover.bench.ts';
 const NAT_SCALE_SCRIPT = 'apps/natmapping-operator/bench/nat-scale.bench.ts';
 const THROUGHPUT_SCRIPT = 'libs/drivers/bench/throughput.bench.ts';
 const PEERS_SCRIPT = 'apps/tunnel-operator/bench/peers.bench.ts';
+const JOIN_SCRIPT = 'apps/straitctl/bench/join.bench.ts';
 
-const GOALS = { gracefulMs: 300, crashMs: 2000, natApplyAllMs: 1000, natOneChangeMs: 20, throughputRatio: 0.9, peersMs: 5000 } as const;
+const GOALS = { gracefulMs: 300, crashMs: 2000, natApplyAllMs: 1000, natOneChangeMs: 20, throughputRatio: 0.9, peersMs: 5000, joinMs: 2000 } as const;
 
 interface Sample {
   kind: string;
@@ -146,7 +147,42 @@ export const peers: BenchDefinition = {
   },
 };
 
-export const BENCHMARKS: readonly BenchDefinition[] = [failover, natScale, throughput, peers];
+/** The stages of a join, in the order they happen, as the script's result names them (ms from broker-sync's start). */
+const JOIN_STAGES = [
+  ['brokerSyncReadyMs', "cluster-2's broker-sync ready"],
+  ['brokerEndpointMs', "cluster-2's Endpoint on the Broker"],
+  ['tunnelEndpointsMs', 'TunnelEndpoints on both sides'],
+  ['connectedMs', 'both TunnelEndpoints Connected'],
+  ['firstPacketMs', 'first packet across (echo reply)'],
+] as const;
+
+export const join: BenchDefinition = {
+  name: 'join',
+  title:
+    "A cluster re-joining a running lab (Broker + 2 clusters, default driver; cluster-2's control plane, gateways and pods keep running while its broker-sync is held and every trace of it is removed from the Broker and cluster-1): from broker-sync's start to its Endpoint on the Broker, the TunnelEndpoints on both sides, both Connected, and the first packet of a pod of cluster-1 answered by a pod of cluster-2.",
+  script: JOIN_SCRIPT,
+  defaultTrials: 3,
+  args: (trials) => ['--json', `--trials=${trials ?? 3}`],
+  summarise(r) {
+    const s = JOIN_SCRIPT;
+    const trials = arrayAt(r, 'trials', s).map((t, i) => record(t, `trials[${i}]`, s));
+    if (trials.length === 0) throw new ResultLineError(`${s}: no trials in the result`);
+    const figures: Figure[] = [];
+    for (const [key, label] of JOIN_STAGES) {
+      const v = spread(trials.map((t) => numberAt(t, key, s)));
+      const goal = key === 'firstPacketMs' ? { goal: { op: '<=' as const, value: GOALS.joinMs } } : {};
+      figures.push({ name: `${label} p50`, value: v.p50, unit: 'ms', ...goal });
+      figures.push({ name: `${label} max`, value: v.max, unit: 'ms', ...goal });
+    }
+    const notes = trials.map(
+      (t, i) => `trial ${i + 1}: ${JOIN_STAGES.map(([key, label]) => `${label} ${numberAt(t, key, s)} ms`).join(', ')}; absent for ${Math.round(numberAt(t, 'absentMs', s) / 1000)} s before the release.`,
+    );
+    if (Array.isArray(r['notes'])) notes.push(...r['notes'].map(String));
+    return { figures, notes };
+  },
+};
+
+export const BENCHMARKS: readonly BenchDefinition[] = [failover, natScale, throughput, peers, join];
 
 export function benchNames(): string[] {
   return BENCHMARKS.map((b) => b.name);

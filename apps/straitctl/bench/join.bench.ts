@@ -378,7 +378,8 @@ async function main(): Promise<number> {
   const notes = [
     `Measured: the re-join of a cluster whose control plane and gateways already run (no installation, no gateway start): from the moment the lab spawned cluster-2's broker-sync (released after being held ≥ ${ABSENT_MS / 1000} s, with its Cluster and Endpoint deleted from the Broker and the TunnelEndpoints and NatMappings between cluster-1 and cluster-2 deleted on both sides, the path down ≥ ${QUIET_MS / 1000} s) to each stage, seen through watches.`,
     `First packet: the receive time (ping -D) of the first echo reply a pod of cluster-1 (on a worker node) got from a pod of cluster-2 (on a worker node), pinging every ${PING_INTERVAL_MS} ms: the request crossed both gateways and the reply came back.`,
-    `broker-sync ready: spawn → /readyz (polled every ≤ 250 ms); it runs with --heartbeat-interval=5s in the lab. Lab up ${(upMs / 1000).toFixed(1)} s, down ${(downMs / 1000).toFixed(1)} s, nothing left behind; load average ${load.toFixed(2)} at the start.`,
+    'Connected is the TunnelEndpoint status the tunnel-operator writes (every 1 s in the lab, --status-interval=1s): the first packet may cross before it says so.',
+    `broker-sync ready: spawn → /readyz (polled every ≤ 250 ms; Node's start and module loading included); it runs with --heartbeat-interval=5s in the lab. Lab up ${(upMs / 1000).toFixed(1)} s, down ${(downMs / 1000).toFixed(1)} s, nothing left behind; load average ${load.toFixed(2)} at the start.`,
   ];
   const result = { trials, notes, pingIntervalMs: PING_INTERVAL_MS, absentSeconds: ABSENT_MS / 1000, loadavg1: load, labUpMs: upMs, labDownMs: downMs };
   if (!values.json) for (const [i, t] of trials.entries()) console.log(`trial ${i + 1}: first packet ${t.firstPacketMs} ms after broker-sync's start (Endpoint on the Broker ${t.brokerEndpointMs} ms, TunnelEndpoints ${t.tunnelEndpointsMs} ms, Connected ${t.connectedMs} ms)`);

@@ -113,6 +113,8 @@ describe('benchmark definitions', () => {
       ['both TunnelEndpoints Connected max', 1500, undefined],
       ['first packet across (echo reply) p50', 1700, 2000],
       ['first packet across (echo reply) max', 2600, 2000],
+      ['broker-sync ready → first packet p50', 1000, undefined],
+      ['broker-sync ready → first packet max', 1900, undefined],
     ]);
     expect(notes[0]).toBe(
       "trial 1: cluster-2's broker-sync ready 700 ms, cluster-2's Endpoint on the Broker 900 ms, TunnelEndpoints on both sides 1000 ms, both TunnelEndpoints Connected 1500 ms, first packet across (echo reply) 1700 ms; absent for 20 s before the release.",

@@ -60,6 +60,7 @@ const commands: Record<string, Command> = {
       'straitctl lab up [--clusters=N] [--driver=wireguard|ipsec|vxlan|mixed] [--overlap] [--gateways=G] [--workers=W]',
       '       straitctl lab status [--json] | check [--json] | failover --cluster=C [--crash] [--json]',
       '       straitctl lab logs SERVICE [--cluster=C] [--lines=N] | down   (state in $STRAIT_LAB_DIR or <repo>/.lab)',
+      '       defaults: 2 clusters (3 with --driver=mixed: one driver per pair), wireguard, 2 gateways and 1 worker per cluster',
     ].join('\n'),
     options: {
       // Default 2, or 3 for --driver=mixed (see defaultClusters).

@@ -1,4 +1,4 @@
-import { NetCommandError, type CommandRunner } from '@strait/net';
+import { NetCommandError, runIpTransaction, type CommandRunner, type IpOp } from '@strait/net';
 import { parsePrefix } from './cidr.ts';
 import { DriverError, type Backend } from './types.ts';
 
@@ -71,7 +71,7 @@ export class OwnedRoutes {
     let writes = 0;
     for (const want of routes) {
       const cur = mine.get(want.dst);
-      if (cur && cur.dev === want.dev && cur.via === want.via && (cur.src ?? undefined) === (want.src ?? undefined) && Boolean(cur.onlink) === Boolean(want.onlink)) continue;
+      if (cur && sameRoute(cur, want)) continue;
       if (!cur) {
         const family = want.dst.includes(':') ? 6 : 4;
         const foreign = (await this.show(family, ['exact', want.dst])).filter((r) => Number(r.protocol) !== this.proto);
@@ -79,12 +79,7 @@ export class OwnedRoutes {
           throw new DriverError(this.backend, `a route to ${want.dst} that Strait did not create exists (protocol ${String(foreign[0]!.protocol)}); refusing to replace it`);
         }
       }
-      const args = ['route', 'replace', want.dst, 'dev', want.dev];
-      if (want.via) args.push('via', want.via);
-      if (want.onlink) args.push('onlink');
-      if (want.src) args.push('src', want.src);
-      args.push('proto', String(this.proto));
-      await this.runner.run('ip', args, this.opts());
+      await this.runner.run('ip', this.replaceArgs(want), this.opts());
       writes++;
     }
     return writes;
@@ -105,7 +100,62 @@ export class OwnedRoutes {
     return writes;
   }
 
+  /**
+   * Many peers' routes in one go: deletes this driver's routes to `remove` (unless also wanted) and adds
+   * or corrects `routes`, with one listing and one `ip -batch` (all-or-nothing: a failure undoes the
+   * lines that ran). Refuses, before any change, to replace a route Strait did not create.
+   */
+  async apply(remove: readonly string[], routes: readonly TunnelRoute[]): Promise<number> {
+    if (remove.length === 0 && routes.length === 0) return 0;
+    // One dump of the main table per family concerned: this driver's routes and any foreign one in the way.
+    const mine = new Map<string, TunnelRoute>();
+    const foreign = new Map<string, string>();
+    const families = new Set([...remove, ...routes.map((r) => r.dst)].map((d) => (d.includes(':') ? 6 : 4)));
+    for (const family of [...families].sort()) {
+      for (const r of await this.show(family, [])) {
+        const dst = parsePrefix(r.dst === 'default' ? (family === 4 ? '0.0.0.0/0' : '::/0') : (r.dst ?? ''), true)?.text;
+        if (!dst) continue;
+        if (Number(r.protocol) !== this.proto) foreign.set(dst, String(r.protocol));
+        else if (r.dev) mine.set(dst, { dst, dev: r.dev, via: r.gateway, onlink: r.flags?.includes('onlink') || undefined, src: r.prefsrc });
+      }
+    }
+    const wanted = new Set(routes.map((r) => r.dst));
+    const ops: IpOp[] = [];
+    for (const dst of new Set(remove)) {
+      const cur = mine.get(dst);
+      if (cur && !wanted.has(dst)) ops.push({ args: this.delArgs(dst), undo: this.replaceArgs(cur) });
+    }
+    for (const want of routes) {
+      const proto = mine.has(want.dst) ? undefined : foreign.get(want.dst);
+      if (proto !== undefined) throw new DriverError(this.backend, `a route to ${want.dst} that Strait did not create exists (protocol ${proto}); refusing to replace it`);
+    }
+    for (const want of routes) {
+      const cur = mine.get(want.dst);
+      if (cur && sameRoute(cur, want)) continue;
+      ops.push({ args: this.replaceArgs(want), undo: cur ? this.replaceArgs(cur) : this.delArgs(want.dst) });
+    }
+    await runIpTransaction(this.runner, this.netns, ops);
+    return ops.length;
+  }
+
+  private replaceArgs(r: TunnelRoute): string[] {
+    const args = ['route', 'replace', r.dst, 'dev', r.dev];
+    if (r.via) args.push('via', r.via);
+    if (r.onlink) args.push('onlink');
+    if (r.src) args.push('src', r.src);
+    args.push('proto', String(this.proto));
+    return args;
+  }
+
+  private delArgs(dst: string): string[] {
+    return ['route', 'del', dst, 'proto', String(this.proto), 'table', 'main'];
+  }
+
   async removeAll(): Promise<number> {
     return this.remove((await this.list()).map((r) => r.dst));
   }
+}
+
+function sameRoute(cur: TunnelRoute, want: TunnelRoute): boolean {
+  return cur.dev === want.dev && cur.via === want.via && (cur.src ?? undefined) === (want.src ?? undefined) && Boolean(cur.onlink) === Boolean(want.onlink);
 }

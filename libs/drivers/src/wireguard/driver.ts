@@ -22,7 +22,7 @@ import { applyHealth } from '../health/verdict.ts';
 import { TunnelMss } from '../tunnel-mss.ts';
 import { OwnedRoutes } from '../routes.ts';
 import { parsePrefix } from '../cidr.ts';
-import { CableDriverBase, type PeerRecord } from '../driver-base.ts';
+import { CableDriverBase, type ConnectItem, type ConnectOutcome, type PeerRecord } from '../driver-base.ts';
 import { DriverConfigError, DriverError, type ConnectionState, type ConnectionStatus, type PeerSpec, type WireGuardPeerConfig } from '../types.ts';
 import { assertNoOverlap, checkPort, normalizePeer, type NormalizedPeer } from '../validate.ts';
 
@@ -70,6 +70,16 @@ interface WgPeer extends PeerRecord {
  * The WireGuard cable driver: one link per gateway (`strait-wg0`), one WireGuard peer per remote cluster,
  * allowed IPs = the remote cluster's subnets, routes for them into the link.
  */
+/** What connecting one peer writes: its WireGuard changes and routes. */
+interface PeerPlan {
+  readonly changes: WgPeerConfig[];
+  readonly wantIps: string[];
+  readonly staleIps: string[];
+  readonly endpoint: string;
+  readonly created: boolean;
+  readonly deferKeepalive: boolean;
+}
+
 interface Prepared {
   readonly norm: NormalizedPeer<'wireguard'>;
   readonly cfg: WireGuardPeerConfig;
@@ -196,20 +206,72 @@ export class WireGuardDriver extends CableDriverBase<WgPeer, Prepared> {
     return { norm, cfg, keepalive };
   }
 
-  protected async doConnect({ norm, cfg, keepalive }: Prepared): Promise<ConnectionStatus> {
+  protected async doConnect(prepared: Prepared): Promise<ConnectionStatus> {
+    const [outcome] = await this.doConnectMany([{ spec: prepared.norm.spec, prepared }]);
+    if (outcome && 'status' in outcome) return outcome.status;
+    throw outcome ? outcome.error : new DriverError('wireguard', 'no outcome');
+  }
+
+  /**
+   * Many peers with one device read, one `set` of every changed peer (one UAPI request / `wg set`), one
+   * routes listing and one `ip -batch`, and one device read for the statuses: the cost of a batch barely
+   * grows with its size. Each item is checked against the connected peers, the device's unclaimed peers
+   * and the items before it (a failing item is left out, the others go on).
+   */
+  protected override async doConnectMany(items: readonly ConnectItem<Prepared>[]): Promise<ConnectOutcome[]> {
     const control = this.control();
     const device = await control.get();
-    // Overlap check against the peers this instance knows and against peers found on the device that no
-    // known cluster claims (adopted state): all before the first write.
+    const outcomes: (ConnectOutcome | undefined)[] = items.map(() => undefined);
+    // Overlap check against the peers this instance knows, against peers found on the device that no
+    // known cluster claims (adopted state) and against the batch's earlier items: all before the first write.
     const known = new Set([...this.peers.values()].map((p) => p.publicKey));
     const others = [
       ...[...this.peers.values()].map((p) => ({ clusterId: p.norm.clusterId, remoteSubnets: p.norm.remoteSubnets })),
       ...device.peers
-        .filter((p) => !known.has(p.publicKey) && p.publicKey !== cfg.publicKey)
-        .map((p) => ({ clusterId: `(unclaimed WireGuard peer ${p.publicKey.slice(0, 8)}…)`, remoteSubnets: prefixesOf(p.allowedIps) })),
+        .filter((p) => !known.has(p.publicKey))
+        .map((p) => ({ publicKey: p.publicKey, clusterId: `(unclaimed WireGuard peer ${p.publicKey.slice(0, 8)}…)`, remoteSubnets: prefixesOf(p.allowedIps) })),
     ];
-    assertNoOverlap('wireguard', norm, others);
+    const batchKeys = new Map<string, string>();
+    const accepted: { i: number; p: Prepared; plan: PeerPlan }[] = [];
+    for (const [i, { prepared }] of items.entries()) {
+      const { norm, cfg } = prepared;
+      try {
+        const dupe = batchKeys.get(cfg.publicKey);
+        if (dupe !== undefined) throw new DriverConfigError('wireguard', 'backendConfig.publicKey', `already used by peer ${dupe}`);
+        assertNoOverlap(
+          'wireguard',
+          norm,
+          others.filter((o) => !('publicKey' in o) || o.publicKey !== cfg.publicKey),
+        );
+        batchKeys.set(cfg.publicKey, norm.clusterId);
+        others.push({ clusterId: norm.clusterId, remoteSubnets: norm.remoteSubnets });
+        accepted.push({ i, p: prepared, plan: this.planPeer(prepared, device) });
+      } catch (error) {
+        outcomes[i] = { error };
+      }
+    }
+    if (accepted.length > 0) {
+      const changes = accepted.flatMap((a) => a.plan.changes);
+      if (changes.length > 0) {
+        await control.set({ peers: changes });
+        for (const { p, plan } of accepted) {
+          if (plan.changes.length > 0) this.ctx.logger.info({ peer: p.norm.clusterId, endpoint: plan.endpoint, allowedIps: plan.wantIps, created: plan.created }, 'wireguard peer configured');
+        }
+      }
+      // Routes: the peers' subnets into the link; drop the ones they no longer have.
+      await this.routes.apply(
+        accepted.flatMap((a) => a.plan.staleIps),
+        accepted.flatMap(({ p, plan }) => plan.wantIps.map((dst) => ({ dst, dev: this.config.ifname, src: srcFor(p.norm, dst) }))),
+      );
+      const records = accepted.map(({ p, plan }) => this.commitPeer(p, plan.deferKeepalive));
+      const after = await control.get();
+      accepted.forEach(({ i }, k) => (outcomes[i] = { status: this.statusOf(records[k]!, after) }));
+    }
+    return outcomes.map((o) => o ?? { error: new DriverError('wireguard', 'peer not handled') });
+  }
 
+  /** What connecting one peer changes on the device (pure: nothing is written). */
+  private planPeer({ norm, cfg, keepalive }: Prepared, device: WgDeviceState): PeerPlan {
     const previous = this.peers.get(norm.clusterId);
     const wantIps = norm.remoteSubnets.map((p) => p.text).sort();
     const endpoint = formatEndpoint(norm.endpointIp, norm.endpointPort);
@@ -225,17 +287,14 @@ export class WireGuardDriver extends CableDriverBase<WgPeer, Prepared> {
     const deferKeepalive = !current && keepalive > 0 && this.publicKey > cfg.publicKey;
     if (peerChange && deferKeepalive) delete (peerChange as { persistentKeepalive?: number }).persistentKeepalive;
     if (peerChange) changes.push(peerChange);
-    if (changes.length > 0) {
-      await control.set({ peers: changes });
-      this.ctx.logger.info({ peer: norm.clusterId, endpoint, allowedIps: wantIps, created: !current }, 'wireguard peer configured');
-    }
-
-    // Routes: this peer's subnets into the link; drop the ones it no longer has.
     const oldIps = new Set([...(current?.allowedIps ?? []), ...(previous?.norm.remoteSubnets.map((p) => p.text) ?? [])].map((c) => prefixesOf([c])[0]?.text ?? c));
     for (const ip of wantIps) oldIps.delete(ip);
-    await this.routes.remove([...oldIps]);
-    await this.routes.ensure(wantIps.map((dst) => ({ dst, dev: this.config.ifname, src: srcFor(norm, dst) })));
+    return { changes, wantIps, endpoint, created: !current, deferKeepalive, staleIps: [...oldIps] };
+  }
 
+  /** Records a configured peer: its keepalive (deferred or not), its health prober and repair hook. */
+  private commitPeer({ norm, cfg, keepalive }: Prepared, deferKeepalive: boolean): WgPeer {
+    const previous = this.peers.get(norm.clusterId);
     const record: WgPeer = {
       norm,
       publicKey: cfg.publicKey,
@@ -270,7 +329,7 @@ export class WireGuardDriver extends CableDriverBase<WgPeer, Prepared> {
         }).catch((err: unknown) => this.ctx.logger.warn({ peer: norm.clusterId, err: (err as Error).message }, 'wireguard repair failed'));
       };
     }
-    return this.statusOf(record, await control.get());
+    return record;
   }
 
   /**

@@ -127,4 +127,29 @@ describe('GatewayDatapath on the fake kernel', () => {
     expect(net.allRoutes(undefined).filter((r) => r.route.table === 18952)).toEqual([]);
     expect((await dp.prepare()).writes).toBe(0);
   });
+
+  it('the remap table and addresses are read from the kernel only when they changed, or on verify (drift repair)', async () => {
+    const { net, dp } = setup();
+    await dp.prepare();
+    const calls = { nft: 0, addresses: 0 };
+    const nftApply = net.nft.apply.bind(net.nft);
+    const addrApply = net.addresses.apply.bind(net.addresses);
+    net.nft.apply = (...a: Parameters<typeof nftApply>) => (calls.nft++, nftApply(...a));
+    net.addresses.apply = (...a: Parameters<typeof addrApply>) => (calls.addresses++, addrApply(...a));
+    const peers = Array.from({ length: 10 }, (_, i) => desiredPeer(tep(`p${i}`, `10.${100 + i}.0.0/16`), local));
+    for (let i = 1; i <= peers.length; i++) await dp.applyPeers(peers.slice(0, i));
+    // No remap among them: the (empty) remap table and the addresses were applied once, not per peer set.
+    expect(calls).toEqual({ nft: 1, addresses: 1 });
+    expect(net.allRules(undefined).filter((r) => r.rule.table === 18952)).toHaveLength(20);
+    // A remapped peer changes the remap table: applied again.
+    const c = desiredPeer(tep('c', '10.0.0.0/16', { remotePodCIDR: '10.50.0.0/16', localPodCIDR: '10.60.0.0/16' }), local);
+    await dp.applyPeers([...peers, c]);
+    expect(calls.nft).toBe(2);
+    // Drift repair: a deleted remap table is put back on verify.
+    await net.nft.apply(NS, { family: 'inet', name: 'strait_remap', chains: [] });
+    await dp.applyPeers([...peers, c], { verify: true });
+    expect(calls.nft).toBe(4);
+    const nat = await net.nft.read(NS, 'inet', 'strait_remap');
+    expect(nat?.chains.get('postrouting')).toBeDefined();
+  });
 });

@@ -61,8 +61,15 @@ export interface PrepareOutcome {
 
 const HOST_SCOPE = { tables: [ROUTING_TABLE_ID] } as const;
 
+export interface ApplyOptions {
+  /** Diff against the kernel even what equals the last applied state (drift repair). */
+  readonly verify?: boolean | undefined;
+}
+
 export class GatewayDatapath {
   readonly #o: GatewayDatapathOptions;
+  /** What this process last applied successfully of the parts that change only with a remap. */
+  readonly #applied = new Map<'remap' | 'addresses', string>();
 
   constructor(o: GatewayDatapathOptions) {
     this.#o = o;
@@ -107,18 +114,20 @@ export class GatewayDatapath {
 
   /**
    * Host rules and routes of table 18952, the remap NAT and the remapped health-check addresses for
-   * exactly these peers.
+   * exactly these peers. The rules and routes are diffed against the kernel every time; the remap table
+   * and the addresses, which change only with a remap, are diffed against the kernel when they differ from
+   * what this process last applied, or when `verify` asks for it (drift repair).
    */
-  async applyPeers(peers: readonly PeerDesired[]): Promise<number> {
+  async applyPeers(peers: readonly PeerDesired[], opts: ApplyOptions = {}): Promise<number> {
     const { ports, netnsName: ns, layout } = this.#o;
     const host = hostPeerState(peers, layout.veth.gatewayIp);
     const [a, b, c, d] = await Promise.all([
-      ports.nft.apply(ns, remapTable(peers)),
+      this.#unlessApplied('remap', remapTable(peers), opts, async (table) => (await ports.nft.apply(ns, table)).writes),
       ports.routes.apply(undefined, host.routes, HOST_SCOPE),
       ports.rules.apply(undefined, host.rules, HOST_SCOPE),
-      this.applyHealthAddresses(peers),
+      this.applyHealthAddresses(peers, opts),
     ]);
-    return a.writes + b.writes + c.writes + d;
+    return a + b.writes + c.writes + d;
   }
 
   /**
@@ -126,9 +135,20 @@ export class GatewayDatapath {
    * these peers. A remapped peer needs its address before its driver connects (the probe's source and
    * the tunnel routes' `src`).
    */
-  async applyHealthAddresses(peers: readonly PeerDesired[]): Promise<number> {
+  async applyHealthAddresses(peers: readonly PeerDesired[], opts: ApplyOptions = {}): Promise<number> {
     const { ports, netnsName: ns, layout } = this.#o;
-    return (await ports.addresses.apply(ns, [...layout.gateway.addresses, ...peerHealthAddresses(peers)], { owner: LINK_OWNER })).writes;
+    const want = [...layout.gateway.addresses, ...peerHealthAddresses(peers)];
+    return this.#unlessApplied('addresses', want, opts, async (w) => (await ports.addresses.apply(ns, w, { owner: LINK_OWNER })).writes);
+  }
+
+  /** Applies `want` unless it equals what was last applied successfully (and no verify is asked for). */
+  async #unlessApplied<T>(what: 'remap' | 'addresses', want: T, opts: ApplyOptions, apply: (want: T) => Promise<number>): Promise<number> {
+    const text = JSON.stringify(want);
+    if (!opts.verify && this.#applied.get(what) === text) return 0;
+    this.#applied.delete(what);
+    const writes = await apply(want);
+    this.#applied.set(what, text);
+    return writes;
   }
 
   connect(peer: PeerDesired): Promise<ConnectionStatus> {

@@ -45,7 +45,9 @@ import { PeerSpecError, desiredPeer, type LocalPlan, type PeerDesired } from './
  *  - every replica watches the TunnelEndpoints (warm cache) and keeps its Gateway status object;
  *  - the Lease holder is the active gateway: on becoming leader it connects every peer at once (in
  *    parallel) and applies the host rules, then reconciles each TunnelEndpoint (status, Events,
- *    finalizer) and keeps the cluster's sole Endpoint;
+ *    finalizer) and keeps the cluster's sole Endpoint. New or changed peers are applied in batches (#flush:
+ *    the host state once per batch, the drivers' connects together); an unchanged peer's reconcile only
+ *    reads its status; drift is repaired by a whole-set resync every RESYNC_MS;
  *  - a replica that sees ANOTHER holder releases what a standby must not hold (peers, host rules);
  *    losing the Lease with no successor (API server unreachable) leaves the datapath up;
  *  - SIGTERM: release the Lease, wait briefly for a successor, then release the peers.
@@ -102,6 +104,15 @@ export class TunnelOperator {
   /** Last phase per peer (events, NATS transitions). */
   readonly #phases = new Map<string, string>();
   readonly #statuses = new Map<string, ConnectionStatus>();
+  /** Peers waiting for the next batch (#flush), by TunnelEndpoint key. */
+  readonly #pending = new Map<string, { d: PeerDesired; waiters: { resolve: (s: ConnectionStatus) => void; reject: (e: unknown) => void }[] }>();
+  #flushQueued = false;
+  /** The next batch diffs everything against the kernel (a resync). */
+  #verifyNext = false;
+  #resyncedAt = 0;
+  #batches = 0;
+  /** Reconciles of a peer not yet connected since it was last applied (requeue backoff). */
+  readonly #waits = new Map<string, number>();
   #tail: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #lastGatewayStatus: unknown;
@@ -121,7 +132,9 @@ export class TunnelOperator {
     this.controller = new Controller({
       name: 'tunnelendpoint',
       logger: o.logger,
-      concurrency: 4,
+      // Reconciles mostly wait on the API server and on the peer batch they joined: more of them at once
+      // make larger batches.
+      concurrency: 64,
       reconcile: (key) => this.#reconcile(key),
       workqueueMetrics: o.controllerMetrics?.workqueue('tunnelendpoint'),
       reconcileMetrics: o.controllerMetrics?.reconciler('tunnelendpoint'),
@@ -225,7 +238,7 @@ export class TunnelOperator {
       // Every peer at once, and the host rules with them: the new endpoint's first handshake makes the
       // remote peers roam to it. (A packet that meets the host rule a few milliseconds before its
       // tunnel route is dropped, as it would be without the rule.)
-      const host = this.#o.datapath.applyPeers(desired);
+      const host = this.#o.datapath.applyPeers(desired, { verify: true });
       // A remapped peer's health-check address must exist before its driver routes from it.
       const results = await Promise.allSettled(
         desired.map(async (d) => {
@@ -342,6 +355,7 @@ export class TunnelOperator {
     try {
       await this.#converge();
       if (this.#isLeader()) {
+        void this.#resync();
         for (const key of this.informer.keys()) this.controller.enqueue(key);
         if (!this.#endpointWritten) await this.#writeEndpoint();
       }
@@ -381,20 +395,7 @@ export class TunnelOperator {
     }
     let st: ConnectionStatus;
     try {
-      st = await this.#serial(async () => {
-        if (!this.#isLeader()) throw new NotLeader();
-        const prev = this.#peers.get(key);
-        if (prev && prev.clusterId !== d.clusterId) await this.#o.datapath.disconnect(prev.clusterId);
-        // A remap added, moved or dropped: the health-check images are re-applied (an old one is removed).
-        if (d.healthAddress !== prev?.healthAddress) {
-          const others = [...this.#peers.entries()].filter(([k]) => k !== key).map(([, p]) => p);
-          await this.#o.datapath.applyHealthAddresses([...others, d]);
-        }
-        const s = await this.#o.datapath.connect(d);
-        this.#peers.set(key, d);
-        await this.#o.datapath.applyPeers([...this.#peers.values()]);
-        return s;
-      });
+      st = await this.#connect(key, d);
     } catch (e) {
       if (e instanceof NotLeader) return;
       const message = errText(e);
@@ -418,7 +419,116 @@ export class TunnelOperator {
         timestamp: new Date().toISOString(),
       });
     }
-    if (st.state !== 'Connected') return { requeueAfter: 500 };
+    if (st.state === 'Connected') {
+      this.#waits.delete(key);
+      return;
+    }
+    // Not connected yet: looked at again sooner at first, then less often (the status tick also enqueues it).
+    const waits = (this.#waits.get(key) ?? 0) + 1;
+    this.#waits.set(key, waits);
+    return { requeueAfter: requeueDelay(waits) };
+  }
+
+  /**
+   * A peer's connection: an applied peer whose desired state is unchanged is only read (its status); a new
+   * or changed one joins the next batch (see #flush).
+   */
+  async #connect(key: string, d: PeerDesired): Promise<ConnectionStatus> {
+    const applied = this.#peers.get(key);
+    if (applied && !this.#pending.has(key) && jsonEqual(applied, d)) {
+      const st = await this.#o.datapath.cables.status(d.clusterId).catch(() => undefined);
+      if (st) return st;
+    }
+    this.#waits.delete(key);
+    return this.#enqueueApply(key, d, false);
+  }
+
+  /**
+   * Queues a peer for the next batch. A resync never replaces a newer desired state already queued.
+   * The first queued peer schedules the batch; peers queued until it starts join it.
+   */
+  #enqueueApply(key: string, d: PeerDesired, resync: boolean): Promise<ConnectionStatus> {
+    return new Promise<ConnectionStatus>((resolve, reject) => {
+      const queued = this.#pending.get(key);
+      if (queued) {
+        if (!resync) queued.d = d;
+        queued.waiters.push({ resolve, reject });
+      } else {
+        this.#pending.set(key, { d, waiters: [{ resolve, reject }] });
+      }
+      if (!this.#flushQueued) {
+        this.#flushQueued = true;
+        void this.#serial(() => this.#flush());
+      }
+    });
+  }
+
+  /**
+   * One batch of peers: the kernel work of all peers that changed since the previous batch, done once —
+   * health-check addresses (when one of them added, moved or dropped a remap), the drivers' connects
+   * (issued together, so a driver writes them in one go), then the host rules/routes and remap NAT of the
+   * whole peer set, diffed against what is applied. Its cost grows with the batch, not with every peer.
+   */
+  async #flush(): Promise<void> {
+    this.#flushQueued = false;
+    const verify = this.#verifyNext;
+    this.#verifyNext = false;
+    const batch = [...this.#pending.entries()].map(([key, q]) => ({ key, d: q.d, waiters: q.waiters }));
+    this.#pending.clear();
+    if (batch.length === 0) return;
+    this.#batches++;
+    const settle = (key: string, r: PromiseSettledResult<ConnectionStatus> | { status: 'rejected'; reason: unknown }): void => {
+      for (const w of batch.find((b) => b.key === key)?.waiters ?? []) {
+        if (r.status === 'fulfilled') w.resolve(r.value);
+        else w.reject(r.reason);
+      }
+    };
+    if (!this.#isLeader()) {
+      for (const b of batch) settle(b.key, { status: 'rejected', reason: new NotLeader() });
+      return;
+    }
+    try {
+      const plan = batchPlan(this.#peers, batch);
+      for (const id of plan.disconnect) await this.#o.datapath.disconnect(id);
+      // A remapped peer's health-check address must exist before its driver routes from it.
+      if (plan.healthChanged) await this.#o.datapath.applyHealthAddresses(plan.peersAfter);
+      // The drivers' connects and the host state of the whole peer set at once (as at activation); a peer
+      // that did not connect is taken out of the host state again right after.
+      const host = this.#o.datapath.applyPeers(plan.peersAfter, { verify });
+      host.catch(() => undefined); // awaited below, after the connects
+      const results = await Promise.allSettled(batch.map((b) => this.#o.datapath.connect(b.d)));
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') this.#peers.set(batch[i]!.key, batch[i]!.d);
+      });
+      await host;
+      if (results.some((r) => r.status === 'rejected')) await this.#o.datapath.applyPeers([...this.#peers.values()]);
+      results.forEach((r, i) => settle(batch[i]!.key, r));
+    } catch (e) {
+      // Not applied as a whole: the batch's peers are applied again on their retry (not taken for done).
+      for (const b of batch) {
+        if (this.#peers.get(b.key) === b.d) this.#peers.delete(b.key);
+        settle(b.key, { status: 'rejected', reason: e });
+      }
+    }
+  }
+
+  /** Batches of peers applied while active (for tests). */
+  get batches(): number {
+    return this.#batches;
+  }
+
+  /**
+   * Drift repair, at most every RESYNC_MS: every applied peer through one batch that diffs everything
+   * against the kernel (an unchanged datapath costs reads only, not writes).
+   */
+  async #resync(): Promise<void> {
+    const peers = [...this.#peers.entries()];
+    if (peers.length === 0 || performance.now() - this.#resyncedAt < RESYNC_MS) return;
+    this.#resyncedAt = performance.now();
+    this.#verifyNext = true;
+    const results = await Promise.allSettled(peers.map(([key, d]) => this.#enqueueApply(key, d, true)));
+    const failed = results.filter((r) => r.status === 'rejected' && !(r.reason instanceof NotLeader));
+    if (failed.length > 0) this.#log.warn({ peers: failed.length, err: errText((failed[0] as PromiseRejectedResult).reason) }, 'resync of the applied peers failed; retried on the next tick');
   }
 
   async #removePeer(key: string): Promise<void> {
@@ -427,6 +537,7 @@ export class TunnelOperator {
       this.#peers.delete(key);
       this.#statuses.delete(key);
       this.#phases.delete(key);
+      this.#waits.delete(key);
       if (prev) {
         await this.#o.datapath.disconnect(prev.clusterId);
         this.#o.metrics?.forget(prev.clusterId);
@@ -547,6 +658,37 @@ export class TunnelOperator {
 }
 
 class NotLeader extends Error {}
+
+/** How often the applied peers are re-applied as a whole (drift repair; unchanged state costs reads only). */
+export const RESYNC_MS = 10_000;
+
+export interface BatchPlan {
+  /** Peers whose cluster id changed: their old peer is disconnected first. */
+  readonly disconnect: readonly string[];
+  /** A remap's health-check address added, moved or dropped: the addresses are re-applied (once). */
+  readonly healthChanged: boolean;
+  /** The peer set once the batch is applied. */
+  readonly peersAfter: readonly PeerDesired[];
+}
+
+/** What one batch of desired peers changes against the applied ones (pure). */
+export function batchPlan(applied: ReadonlyMap<string, PeerDesired>, batch: readonly { key: string; d: PeerDesired }[]): BatchPlan {
+  const after = new Map(applied);
+  const disconnect: string[] = [];
+  let healthChanged = false;
+  for (const { key, d } of batch) {
+    const prev = applied.get(key);
+    if (prev && prev.clusterId !== d.clusterId) disconnect.push(prev.clusterId);
+    if (d.healthAddress !== prev?.healthAddress) healthChanged = true;
+    after.set(key, d);
+  }
+  return { disconnect, healthChanged, peersAfter: [...after.values()] };
+}
+
+/** Requeue delay of a peer not connected yet, by how many times it was looked at: 0.5 s doubling to 5 s. */
+export function requeueDelay(waits: number): number {
+  return Math.min(500 * 2 ** Math.max(0, waits - 1), 5_000);
+}
 
 function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

@@ -105,7 +105,7 @@ export class TunnelOperator {
   readonly #phases = new Map<string, string>();
   readonly #statuses = new Map<string, ConnectionStatus>();
   /** Peers waiting for the next batch (#flush), by TunnelEndpoint key. */
-  readonly #pending = new Map<string, { d: PeerDesired; waiters: { resolve: (s: ConnectionStatus) => void; reject: (e: unknown) => void }[] }>();
+  readonly #pending = new Map<string, { d: PeerDesired; resync: boolean; waiters: { resolve: (s: ConnectionStatus) => void; reject: (e: unknown) => void }[] }>();
   #flushQueued = false;
   /** The next batch diffs everything against the kernel (a resync). */
   #verifyNext = false;
@@ -451,10 +451,13 @@ export class TunnelOperator {
     return new Promise<ConnectionStatus>((resolve, reject) => {
       const queued = this.#pending.get(key);
       if (queued) {
-        if (!resync) queued.d = d;
+        if (!resync) {
+          queued.d = d;
+          queued.resync = false;
+        }
         queued.waiters.push({ resolve, reject });
       } else {
-        this.#pending.set(key, { d, waiters: [{ resolve, reject }] });
+        this.#pending.set(key, { d, resync, waiters: [{ resolve, reject }] });
       }
       if (!this.#flushQueued) {
         this.#flushQueued = true;
@@ -473,8 +476,11 @@ export class TunnelOperator {
     this.#flushQueued = false;
     const verify = this.#verifyNext;
     this.#verifyNext = false;
-    const batch = [...this.#pending.entries()].map(([key, q]) => ({ key, d: q.d, waiters: q.waiters }));
+    const queued = [...this.#pending.entries()];
     this.#pending.clear();
+    // A resync of a peer removed meanwhile (its TunnelEndpoint deleted) must not bring it back.
+    for (const [key, q] of queued) if (q.resync && !this.#peers.has(key)) for (const w of q.waiters) w.reject(new NotLeader());
+    const batch = queued.filter(([key, q]) => !q.resync || this.#peers.has(key)).map(([key, q]) => ({ key, d: q.d, waiters: q.waiters }));
     if (batch.length === 0) return;
     this.#batches++;
     const settle = (key: string, r: PromiseSettledResult<ConnectionStatus> | { status: 'rejected'; reason: unknown }): void => {

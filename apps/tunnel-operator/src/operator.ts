@@ -107,6 +107,8 @@ export class TunnelOperator {
   /** Peers waiting for the next batch (#flush), by TunnelEndpoint key. */
   readonly #pending = new Map<string, { d: PeerDesired; resync: boolean; waiters: { resolve: (s: ConnectionStatus) => void; reject: (e: unknown) => void }[] }>();
   #flushQueued = false;
+  /** One read of every connection, shared by the reconciles that need a status at about the same time. */
+  #snapshot: { at: number; read: Promise<Map<string, ConnectionStatus>> } | undefined;
   /** The next batch diffs everything against the kernel (a resync). */
   #verifyNext = false;
   #resyncedAt = 0;
@@ -436,11 +438,25 @@ export class TunnelOperator {
   async #connect(key: string, d: PeerDesired): Promise<ConnectionStatus> {
     const applied = this.#peers.get(key);
     if (applied && !this.#pending.has(key) && jsonEqual(applied, d)) {
-      const st = await this.#o.datapath.cables.status(d.clusterId).catch(() => undefined);
+      const st = (await this.#snapshotStatus(d.clusterId)) ?? (await this.#o.datapath.cables.status(d.clusterId).catch(() => undefined));
       if (st) return st;
     }
     this.#waits.delete(key);
     return this.#enqueueApply(key, d, false);
+  }
+
+  /**
+   * A peer's status from one read of every connection shared by the reconciles of the next
+   * STATUS_SNAPSHOT_MS (the status tick enqueues every peer at once: one device read, not one per peer).
+   */
+  async #snapshotStatus(clusterId: string): Promise<ConnectionStatus | undefined> {
+    const now = performance.now();
+    if (!this.#snapshot || now - this.#snapshot.at > STATUS_SNAPSHOT_MS) {
+      const read = this.#o.datapath.cables.connections().then((list) => new Map(list.map((c) => [c.clusterId, c])));
+      read.catch(() => undefined);
+      this.#snapshot = { at: now, read };
+    }
+    return (await this.#snapshot.read.catch(() => undefined))?.get(clusterId);
   }
 
   /**
@@ -508,6 +524,8 @@ export class TunnelOperator {
       });
       await host;
       if (results.some((r) => r.status === 'rejected')) await this.#o.datapath.applyPeers([...this.#peers.values()]);
+      // Status reads from now on see this batch's peers.
+      this.#snapshot = undefined;
       results.forEach((r, i) => settle(batch[i]!.key, r));
     } catch (e) {
       // Not applied as a whole: the batch's peers are applied again on their retry (not taken for done).
@@ -664,6 +682,9 @@ export class TunnelOperator {
 }
 
 class NotLeader extends Error {}
+
+/** How long one read of every connection serves the reconciles' status reads. */
+export const STATUS_SNAPSHOT_MS = 250;
 
 /** How often the applied peers are re-applied as a whole (drift repair; unchanged state costs reads only). */
 export const RESYNC_MS = 10_000;

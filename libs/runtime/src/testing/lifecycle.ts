@@ -46,7 +46,7 @@ export async function observeLifecycle(main: string | URL, cp: ControlPlaneAcces
     opts,
   );
   try {
-    const ready = await p.waitForReady(30_000);
+    const ready = await p.waitForReady(30_000, { informational: true });
     const started = await p.waitForLog('started');
     const livez = await p.get('/livez');
     const metrics = (await p.get('/metrics')).body;

@@ -110,8 +110,8 @@ export class ServiceProcess {
     return { status: res.status, body: await res.text() };
   }
 
-  /** Polls `/readyz?verbose` until it answers 200; returns that body. Rejects with the last answer on timeout. */
-  async waitForReady(timeoutMs = 30_000): Promise<string> {
+  /** Polls `/readyz?verbose` until it answers 200 (with `informational`, also with every non-gating check passing); returns that body. Rejects with the last answer on timeout. */
+  async waitForReady(timeoutMs = 30_000, opts: { informational?: boolean } = {}): Promise<string> {
     const base = await this.probeBase(timeoutMs);
     const deadline = Date.now() + timeoutMs;
     let last = '';
@@ -120,7 +120,8 @@ export class ServiceProcess {
       try {
         const res = await fetch(`${base}/readyz?verbose`);
         last = `${res.status} ${await res.text()}`;
-        if (res.status === 200) return last.slice(4);
+        // With `informational`, also wait for the checks that do not gate readiness (`[!]name degraded`), e.g. NATS.
+        if (res.status === 200 && !(opts.informational && /^\[!\]/m.test(last.slice(4)))) return last.slice(4);
       } catch (err) {
         last = String(err);
       }

@@ -10,6 +10,9 @@ import { STRAIT_NAMESPACE } from './constants.ts';
 import { DEFAULT_LAB_OPTIONS } from './plan.ts';
 import { allPids, pidAlive, readState } from './state.ts';
 import { labFiles } from './paths.ts';
+import { planProbes } from './check.ts';
+import { viewMembers } from './cluster-view.ts';
+import { PingStream, formatTraffic } from './testing/traffic.ts';
 import { capture } from './testing/capture.ts';
 
 const io = (out = capture(), err = capture()) => ({ out, err, io: { stdout: out.stream, stderr: err.stream } });
@@ -30,8 +33,27 @@ describe('straitctl lab: default lab, check, failover, down', () => {
       .map((l) => l.split(' ')[0] ?? '')
       .filter((n) => netnsPrefix !== '' && n.startsWith(`${netnsPrefix}-`));
 
+  const streams: PingStream[] = [];
+  /** Echo requests 50 times a second from a pod of cluster-1 to a pod of cluster-2, flowing before it returns. */
+  const pingAcross = async (): Promise<PingStream> => {
+    const state = readState(labFiles(dir).state)!;
+    const probe = planProbes(state, await viewMembers(state)).find((p) => p.from === 'cluster-1' && p.to === 'cluster-2');
+    if (!probe?.address) throw new Error('cluster-1 has no address for a pod of cluster-2');
+    const s = new PingStream(probe.source.netns, probe.address, 20);
+    streams.push(s);
+    await expect.poll(() => s.received, { timeout: 10_000, interval: 50 }).toBeGreaterThan(5);
+    return s;
+  };
+  /** Waits until replies come again after the failover, then stops the stream: losses and the longest gap (printed, not asserted). */
+  const resumed = async (s: PingStream) => {
+    const before = s.received;
+    await expect.poll(() => s.received, { timeout: 60_000, interval: 50 }).toBeGreaterThan(before + 25);
+    return s.stop();
+  };
+
   afterAll(async () => {
     // Whatever happened above, leave nothing behind.
+    await Promise.all(streams.map((x) => x.stop()));
     await labDown(dir, io().io);
     rmSync(join(dir, '..'), { recursive: true, force: true });
   });
@@ -90,11 +112,13 @@ describe('straitctl lab: default lab, check, failover, down', () => {
     expect(t.out.text).toContain('All 2 pod-to-pod paths work.');
   });
 
-  it('graceful failover of cluster-1: a new active gateway, the peers re-pointed, the check passes again', async () => {
+  it('graceful failover of cluster-1 while traffic flows: a new active gateway, the peers re-pointed, traffic resumes, the check passes again', async () => {
+    const ping = await pingAcross();
     const t = io();
     expect(await labFailover(dir, { cluster: 'cluster-1', crash: false, json: true }, t.io)).toBe(0);
     const r = JSON.parse(t.out.text) as { from: string; to: string; newActiveMs: number; tunnelsMs: number };
-    console.log(`[lab] graceful failover ${r.from} → ${r.to}: new active after ${r.newActiveMs} ms, tunnels Connected after ${r.tunnelsMs} ms`);
+    const traffic = await resumed(ping);
+    console.log(`[lab] graceful failover ${r.from} → ${r.to}: new active after ${r.newActiveMs} ms, tunnels Connected after ${r.tunnelsMs} ms; traffic (50/s) ${formatTraffic(traffic)}`);
     expect(r.to).not.toBe(r.from);
     const c = io();
     const code = await labCheck(dir, { json: true }, c.io);
@@ -140,11 +164,13 @@ describe('straitctl lab: default lab, check, failover, down', () => {
     }
   });
 
-  it('crash failover of cluster-2 (WAN link down + SIGKILL): the Lease expires, a new active gateway, the check passes again', async () => {
+  it('crash failover of cluster-2 (WAN link down + SIGKILL) while traffic flows: the Lease expires, a new active gateway, traffic resumes, the check passes again', async () => {
+    const ping = await pingAcross();
     const t = io();
     expect(await labFailover(dir, { cluster: 'cluster-2', crash: true, json: true }, t.io)).toBe(0);
     const r = JSON.parse(t.out.text) as { from: string; to: string; newActiveMs: number; tunnelsMs: number };
-    console.log(`[lab] crash failover ${r.from} → ${r.to}: new active after ${r.newActiveMs} ms, tunnels Connected after ${r.tunnelsMs} ms`);
+    const traffic = await resumed(ping);
+    console.log(`[lab] crash failover ${r.from} → ${r.to}: new active after ${r.newActiveMs} ms, tunnels Connected after ${r.tunnelsMs} ms; traffic (50/s) ${formatTraffic(traffic)}`);
     expect(r.to).not.toBe(r.from);
     const c = io();
     expect(await labCheck(dir, { json: false }, c.io)).toBe(0);

@@ -1,6 +1,9 @@
 import { counter, gauge, histogram, type Registry } from '@strait/observability';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 
+/** The stages of a sync pass whose failures strait_broker_sync_errors_total counts. */
+export const SYNC_ERROR_STAGES = ['local', 'broker_read', 'export', 'import'] as const;
+
 /** broker-sync's own metrics (reconcile and workqueue metrics come from ControllerMetrics). */
 export class BrokerSyncMetrics {
   readonly remoteClusters: Gauge;
@@ -34,5 +37,9 @@ export class BrokerSyncMetrics {
     this.brokerUp.set(0);
     this.remoteClusters.set(0);
     this.remaps.set(0);
+    // Every known label value from the start: a rate() over an error counter needs the series before the first error.
+    for (const stage of SYNC_ERROR_STAGES) this.errors.inc({ stage }, 0);
+    for (const result of ['success', 'error']) this.passes.inc({ result }, 0);
+    for (const reason of ['left', 'stale']) this.removed.inc({ reason }, 0);
   }
 }

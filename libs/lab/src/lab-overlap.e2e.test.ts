@@ -28,9 +28,17 @@ describe('straitctl lab --overlap --clusters 3', () => {
     // Six TunnelEndpoints, each naming a remap of the peer's 10.0.0.0/16.
     expect(out.text.match(/Connected\s+\S+ ms\s+\S+ \(remap of 10\.0\.0\.0\/16\)/g)?.length).toBe(6);
 
-    const check = capture();
-    const checkCode = await labCheck(dir, { json: true }, { stdout: check.stream, stderr: capture().stream });
-    console.log(`[lab --overlap --clusters 3] check: ${check.text}`);
+    // Every path, retried for up to a minute: on two loaded cores the last remap rules can land after the tunnels report Connected.
+    const t1 = performance.now();
+    let check = capture();
+    let checkCode = await labCheck(dir, { json: true }, { stdout: check.stream, stderr: capture().stream });
+    while (checkCode !== 0 && performance.now() - t1 < 60_000) {
+      console.log(`[lab --overlap --clusters 3] check not passing yet: ${check.text}`);
+      await new Promise((r) => setTimeout(r, 2_000));
+      check = capture();
+      checkCode = await labCheck(dir, { json: true }, { stdout: check.stream, stderr: capture().stream });
+    }
+    console.log(`[lab --overlap --clusters 3] check (${Math.round(performance.now() - t1)} ms after up): ${check.text}`);
     const r = JSON.parse(check.text) as { ok: boolean; results: Array<{ address: string; targetIp: string; ok: boolean }> };
     expect(r.results).toHaveLength(6);
     expect(r.results.every((x) => x.address !== x.targetIp)).toBe(true);

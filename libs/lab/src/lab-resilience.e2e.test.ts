@@ -8,7 +8,6 @@ import { CrClient } from '@strait/kube';
 import { loadKubeConfig } from '@strait/testing';
 import { labCheck, labDown, labFailover, labNetns, labUp } from './client.ts';
 import { labControl } from './control-client.ts';
-import { planProbes } from './check.ts';
 import { viewMembers } from './cluster-view.ts';
 import { STRAIT_NAMESPACE } from './constants.ts';
 import { labFiles } from './paths.ts';
@@ -16,7 +15,7 @@ import { DEFAULT_LAB_OPTIONS } from './plan.ts';
 import { LAB_SERVICES, type LabService } from './services.ts';
 import { allPids, pidAlive, readState, type LabState, type ServiceState } from './state.ts';
 import { capture } from './testing/capture.ts';
-import { PingStream, formatTraffic, type TrafficSummary } from './testing/traffic.ts';
+import { PingStream, formatTraffic, pingAcross, type TrafficSummary } from './testing/traffic.ts';
 
 const io = () => {
   const out = capture();
@@ -79,9 +78,7 @@ describe('straitctl lab: resilience (service restarts, NATS outage, Broker API s
 
   /** A ping stream from cluster-1's probe pod to cluster-2's, at the address cluster-1 knows it by. */
   const stream = async (): Promise<PingStream> => {
-    const probe = planProbes(current(), await viewMembers(current())).find((p) => p.from === 'cluster-1' && p.to === 'cluster-2');
-    if (!probe?.address) throw new Error('cluster-1 has no address for a pod of cluster-2');
-    const s = new PingStream(probe.source.netns, probe.address, INTERVAL_MS);
+    const s = await pingAcross(current(), 'cluster-1', 'cluster-2', INTERVAL_MS);
     // Traffic flows before the scenario starts.
     await expect.poll(() => s.received, { timeout: 10_000, interval: 50 }).toBeGreaterThan(5);
     return s;

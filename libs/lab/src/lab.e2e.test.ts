@@ -10,9 +10,7 @@ import { STRAIT_NAMESPACE } from './constants.ts';
 import { DEFAULT_LAB_OPTIONS } from './plan.ts';
 import { allPids, pidAlive, readState } from './state.ts';
 import { labFiles } from './paths.ts';
-import { planProbes } from './check.ts';
-import { viewMembers } from './cluster-view.ts';
-import { PingStream, formatTraffic } from './testing/traffic.ts';
+import { PingStream, formatTraffic, pingAcross } from './testing/traffic.ts';
 import { capture } from './testing/capture.ts';
 
 const io = (out = capture(), err = capture()) => ({ out, err, io: { stdout: out.stream, stderr: err.stream } });
@@ -35,11 +33,8 @@ describe('straitctl lab: default lab, check, failover, down', () => {
 
   const streams: PingStream[] = [];
   /** Echo requests 50 times a second from a pod of cluster-1 to a pod of cluster-2, flowing before it returns. */
-  const pingAcross = async (): Promise<PingStream> => {
-    const state = readState(labFiles(dir).state)!;
-    const probe = planProbes(state, await viewMembers(state)).find((p) => p.from === 'cluster-1' && p.to === 'cluster-2');
-    if (!probe?.address) throw new Error('cluster-1 has no address for a pod of cluster-2');
-    const s = new PingStream(probe.source.netns, probe.address, 20);
+  const pingOneToTwo = async (): Promise<PingStream> => {
+    const s = await pingAcross(readState(labFiles(dir).state)!, 'cluster-1', 'cluster-2', 20);
     streams.push(s);
     await expect.poll(() => s.received, { timeout: 10_000, interval: 50 }).toBeGreaterThan(5);
     return s;
@@ -113,7 +108,7 @@ describe('straitctl lab: default lab, check, failover, down', () => {
   });
 
   it('graceful failover of cluster-1 while traffic flows: a new active gateway, the peers re-pointed, traffic resumes, the check passes again', async () => {
-    const ping = await pingAcross();
+    const ping = await pingOneToTwo();
     const t = io();
     expect(await labFailover(dir, { cluster: 'cluster-1', crash: false, json: true }, t.io)).toBe(0);
     const r = JSON.parse(t.out.text) as { from: string; to: string; newActiveMs: number; tunnelsMs: number };
@@ -165,7 +160,7 @@ describe('straitctl lab: default lab, check, failover, down', () => {
   });
 
   it('crash failover of cluster-2 (WAN link down + SIGKILL) while traffic flows: the Lease expires, a new active gateway, traffic resumes, the check passes again', async () => {
-    const ping = await pingAcross();
+    const ping = await pingOneToTwo();
     const t = io();
     expect(await labFailover(dir, { cluster: 'cluster-2', crash: true, json: true }, t.io)).toBe(0);
     const r = JSON.parse(t.out.text) as { from: string; to: string; newActiveMs: number; tunnelsMs: number };

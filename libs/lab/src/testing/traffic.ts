@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { planProbes } from '../check.ts';
+import { viewMembers } from '../cluster-view.ts';
+import type { LabState } from '../state.ts';
 
 /** What a stream of echo requests saw. */
 export interface TrafficSummary {
@@ -86,4 +89,11 @@ export class PingStream {
     const transmitted = this.transmitted || Math.round(durationMs / this.intervalMs);
     return summarizeReplies(this.answered, transmitted, this.intervalMs, Math.round(durationMs));
   }
+}
+
+/** A ping stream from the check's probe pod of cluster `from` to its target pod of cluster `to`, at the address `from` knows it by. */
+export async function pingAcross(state: LabState, from: string, to: string, intervalMs = 20): Promise<PingStream> {
+  const probe = planProbes(state, await viewMembers(state)).find((p) => p.from === from && p.to === to);
+  if (!probe?.address) throw new Error(`${from} has no address for a pod of ${to}`);
+  return new PingStream(probe.source.netns, probe.address, intervalMs);
 }

@@ -164,25 +164,26 @@ describe('BrokerSync', () => {
     expect(b.teps().map((t) => t.spec.remoteClusterID)).toEqual(['cluster-a']);
   });
 
-  it('a steady state writes nothing (no resourceVersion moves on another pass)', async () => {
+  /** Two clusters with distinct pod CIDRs, both Endpoints published, synced to a steady state. */
+  async function settledPair() {
     const broker = new FakeKubeApi();
     const a = member('cluster-a', broker, '10.1.0.0/16');
     const b = member('cluster-b', broker, '10.2.0.0/16');
     await localEndpoint(a, '172.18.0.1');
     await localEndpoint(b, '172.18.0.2');
     await settle(a, b);
+    return { broker, a, b };
+  }
+
+  it('a steady state writes nothing (no resourceVersion moves on another pass)', async () => {
+    const { broker, a, b } = await settledPair();
     const before = [broker.currentRv, a.api.currentRv, b.api.currentRv];
     await settle(a, b);
     expect([broker.currentRv, a.api.currentRv, b.api.currentRv]).toEqual(before);
   });
 
   it('a steady state writes nothing when the API server returns the objects with their keys sorted (as kube-apiserver does)', async () => {
-    const broker = new FakeKubeApi();
-    const a = member('cluster-a', broker, '10.1.0.0/16');
-    const b = member('cluster-b', broker, '10.2.0.0/16');
-    await localEndpoint(a, '172.18.0.1');
-    await localEndpoint(b, '172.18.0.2');
-    await settle(a, b);
+    const { a, b } = await settledPair();
     const sortKeys = (v: unknown): unknown =>
       Array.isArray(v) ? v.map(sortKeys) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])])) : v;
     const teps = a.api.client<TunnelEndpoint>(TunnelEndpointResource);
